@@ -1,0 +1,17 @@
+// Bundles the engine CLI (and, as they appear, the extension and the webviews) with esbuild.
+import * as esbuild from 'esbuild';
+import { existsSync } from 'node:fs';
+
+// Packages that load their own .wasm or native files at run time stay outside the bundle.
+const external = ['h5wasm', 'h5wasm/*', '@tensorflow/*', 'webgpu'];
+
+const targets = [
+  { entryPoints: ['src/trainer/cli.ts'], outfile: 'dist/engine.mjs', format: 'esm', banner: { js: '#!/usr/bin/env node\nimport { createRequire as __aemCreateRequire } from "node:module"; const require = __aemCreateRequire(import.meta.url);' } },
+].filter((t) => t.entryPoints.every((p) => existsSync(p)));
+
+await Promise.all(
+  targets.map((t) =>
+    esbuild.build({ bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning', ...t }),
+  ),
+);
+console.log(`built ${targets.map((t) => t.outfile).join(', ')}`);

@@ -1,0 +1,128 @@
+// The single source of truth for `*.aem.json` experiment files. The JSON Schema handed to VS Code's
+// jsonValidation is generated from this module (scripts/emit-schema.ts).
+import { z } from 'zod';
+
+export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKENDS)[number];
+
+export const SYNTHETIC_PRESETS = ['tiny', 'demo', 'c16-like'] as const;
+export type SyntheticPreset = (typeof SYNTHETIC_PRESETS)[number];
+
+const fraction = z.number().min(0).max(0.9);
+
+export const SplitSchema = z
+  .discriminatedUnion('kind', [
+    z
+      .object({
+        kind: z.literal('clam'),
+        file: z.string().min(1).describe('CLAM split file (splits_K.csv or splits_K_bool.csv). "{fold}" is replaced by each fold.'),
+        folds: z.array(z.number().int().min(0)).min(1).optional().describe('Fold numbers substituted for "{fold}" in file; one run per fold.'),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('column'),
+        column: z.string().min(1).describe('CSV column holding train / val / test for each slide.'),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('random'),
+        seed: z.number().int().default(0).describe('Seed of the stratified split by case (independent of the training seed).'),
+        val: fraction.default(0.15),
+        test: fraction.default(0.25),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('kfold'),
+        k: z.number().int().min(3).max(20).default(5),
+        seed: z.number().int().default(0),
+        folds: z.array(z.number().int().min(0)).min(1).optional().describe('Which folds to run (default: all). Fold i tests on part i and validates on part (i+1) mod k.'),
+      })
+      .strict(),
+  ])
+  .describe('How slides are divided into train, val and test. Always by case: all slides of a patient land in one split.');
+export type SplitConfig = z.infer<typeof SplitSchema>;
+
+export const DataSchema = z
+  .object({
+    format: z.enum(['clam', 'acmil', 'synthetic']).describe('clam: one feature file per slide; acmil: one h5 with a group per slide; synthetic: the built-in generator.'),
+    features: z.string().optional().describe('clam: folder holding h5_files/ or pt_files/ (or the feature files themselves). acmil: the h5 file.'),
+    featureType: z.enum(['auto', 'h5', 'pt']).default('auto').describe('clam: which feature files to read (auto prefers h5_files/).'),
+    csv: z.string().optional().describe('CSV with case_id, slide_id, label (extra columns are kept).'),
+    labels: z.record(z.string(), z.number().int().min(0)).optional().describe('Label name to class index. Default: sorted unique labels.'),
+    synthetic: z
+      .object({
+        preset: z.enum(SYNTHETIC_PRESETS).default('tiny'),
+        seed: z.number().int().default(0),
+        classes: z.union([z.literal(2), z.literal(4)]).default(2),
+        dir: z.string().optional().describe('Where the generated dataset is cached (default .aem/datasets/<preset>-c<classes>-s<seed>).'),
+      })
+      .strict()
+      .optional(),
+    split: SplitSchema.optional(),
+  })
+  .strict();
+export type DataConfig = z.infer<typeof DataSchema>;
+
+export const ModelSchema = z
+  .object({
+    arch: z.enum(['abmil']).default('abmil'),
+    hidden: z.number().int().positive().optional().describe('Width after the first layer; default half the feature dimension (1024 -> 512).'),
+    attention: z.number().int().positive().default(128).describe('Width of the gated attention branches.'),
+    dropout: z.number().min(0).max(0.9).default(0),
+  })
+  .strict();
+export type ModelConfig = z.infer<typeof ModelSchema>;
+
+export const AemSchema = z
+  .object({
+    regulariser: z.enum(['entropy', 'kl', 'none']).default('entropy').describe('entropy: lambda * sum a log a (AEM); kl: lambda * KL(U || a); none: plain ABMIL.'),
+    lambda: z.number().min(0).default(0.1),
+    schedule: z.enum(['constant', 'cosine']).default('cosine').describe('cosine: Cosine Weight Annealing of lambda over training.'),
+  })
+  .strict();
+export type AemConfig = z.infer<typeof AemSchema>;
+
+export const TrainSchema = z
+  .object({
+    epochs: z.number().int().min(1).default(50),
+    lr: z.number().positive().default(2e-4),
+    minLr: z.number().min(0).default(0),
+    weightDecay: z.number().min(0).default(1e-5),
+    maxInstances: z.number().int().positive().optional().describe('Cap on instances per training bag, sampled from the seed each step.'),
+    selection: z.enum(['val_auroc+val_f1']).default('val_auroc+val_f1'),
+    topK: z.number().int().min(1).default(1000).describe('Largest k of the top-k cumulative attention curve.'),
+  })
+  .strict();
+export type TrainConfig = z.infer<typeof TrainSchema>;
+
+export const ComputeSchema = z
+  .object({
+    backend: z.enum(BACKENDS).default('auto'),
+    parallel: z.number().int().min(1).default(1).describe('Runs trained at the same time, each in its own process.'),
+    cacheMB: z.number().positive().default(2048).describe('Memory budget of the bag cache.'),
+  })
+  .strict();
+export type ComputeConfig = z.infer<typeof ComputeSchema>;
+
+export const ExperimentSchema = z
+  .object({
+    $schema: z.string().optional(),
+    name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-"').describe('Experiment name; runs are stored under <output>/<name>/.'),
+    data: DataSchema,
+    model: ModelSchema.default({ arch: 'abmil', attention: 128, dropout: 0 }),
+    aem: AemSchema.default({ regulariser: 'entropy', lambda: 0.1, schedule: 'cosine' }),
+    train: TrainSchema.default({ epochs: 50, lr: 2e-4, minLr: 0, weightDecay: 1e-5, selection: 'val_auroc+val_f1', topK: 1000 }),
+    seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+    sweep: z
+      .record(z.string().regex(/^(model|aem|train)\.[A-Za-z]+$/, 'a sweep key names a numeric field such as "aem.lambda"'), z.array(z.number()).min(1))
+      .default({})
+      .describe('Grid over numeric fields, e.g. {"aem.lambda": [0, 0.1, 0.5]}: one run per combination per seed.'),
+    compute: ComputeSchema.default({ backend: 'auto', parallel: 1, cacheMB: 2048 }),
+    output: z.string().default('.aem/runs'),
+  })
+  .strict();
+export type Experiment = z.infer<typeof ExperimentSchema>;
+export type ExperimentInput = z.input<typeof ExperimentSchema>;

@@ -1,0 +1,87 @@
+// AdamW with decoupled weight decay, exactly as torch.optim.AdamW (amsgrad off):
+// p *= 1 - lr * wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
+// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+import * as tf from '@tensorflow/tfjs-core';
+
+export interface AdamWOptions {
+  weightDecay: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+}
+
+export interface AdamWState {
+  step: number;
+  m: Map<string, Float32Array>;
+  v: Map<string, Float32Array>;
+}
+
+export class AdamW {
+  private step = 0;
+  private readonly m = new Map<string, tf.Variable>();
+  private readonly v = new Map<string, tf.Variable>();
+  private readonly beta1: number;
+  private readonly beta2: number;
+  private readonly eps: number;
+
+  constructor(
+    private readonly params: ReadonlyMap<string, tf.Variable>,
+    private readonly options: AdamWOptions,
+  ) {
+    this.beta1 = options.beta1 ?? 0.9;
+    this.beta2 = options.beta2 ?? 0.999;
+    this.eps = options.eps ?? 1e-8;
+    for (const [name, p] of params) {
+      this.m.set(name, tf.variable(tf.zerosLike(p), false));
+      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+    }
+  }
+
+  get steps(): number {
+    return this.step;
+  }
+
+  apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+    this.step += 1;
+    const bc1 = 1 - this.beta1 ** this.step;
+    const sqrtBc2 = Math.sqrt(1 - this.beta2 ** this.step);
+    tf.tidy(() => {
+      for (const [name, p] of this.params) {
+        const g = grads.get(name);
+        if (!g) throw new Error(`AdamW: no gradient for ${name}`);
+        const m = this.m.get(name) as tf.Variable;
+        const v = this.v.get(name) as tf.Variable;
+        const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
+        const vNew = tf.add(tf.mul(v, this.beta2), tf.mul(tf.square(g), 1 - this.beta2));
+        m.assign(mNew);
+        v.assign(vNew);
+        const denom = tf.add(tf.div(tf.sqrt(vNew), sqrtBc2), this.eps);
+        const decayed = tf.mul(p, 1 - lr * this.options.weightDecay);
+        p.assign(tf.sub(decayed, tf.mul(tf.div(mNew, denom), lr / bc1)));
+      }
+    });
+  }
+
+  state(): AdamWState {
+    const read = (vars: Map<string, tf.Variable>) => new Map([...vars].map(([k, t]) => [k, new Float32Array(t.dataSync())]));
+    return { step: this.step, m: read(this.m), v: read(this.v) };
+  }
+
+  restore(state: AdamWState): void {
+    this.step = state.step;
+    for (const [vars, saved] of [
+      [this.m, state.m],
+      [this.v, state.v],
+    ] as const) {
+      for (const [name, t] of vars) {
+        const values = saved.get(name);
+        if (!values || values.length !== t.size) throw new Error(`checkpoint: optimiser state for ${name} is missing or has the wrong size`);
+        t.assign(tf.tensor(values, t.shape, 'float32'));
+      }
+    }
+  }
+
+  dispose(): void {
+    for (const t of [...this.m.values(), ...this.v.values()]) t.dispose();
+  }
+}

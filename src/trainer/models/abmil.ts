@@ -1,0 +1,171 @@
+// Gated attention MIL (Ilse et al. 2018) with a hand-written backward pass.
+//
+// Why not autodiff: tfjs-wasm's transposed matMul path is 10-25x slower than a plain one, and autodiff
+// of a matMul produces exactly those. Here every backward matMul multiplies untransposed operands
+// (a small explicit transpose before or after), the V and U branches share one fused matMul, and no
+// intermediate is computed twice.
+import * as tf from '@tensorflow/tfjs-core';
+import type { SeededRandom } from '../rng.js';
+import type { ForwardOptions, MilForward, MilModel, ModelShape } from './types.js';
+
+export const ABMIL_PARAM_NAMES = [
+  'reduce.weight',
+  'V.weight',
+  'V.bias',
+  'U.weight',
+  'U.bias',
+  'w.weight',
+  'w.bias',
+  'cls.weight',
+  'cls.bias',
+] as const;
+
+/** Parameter shapes, dense weights stored [in, out]. */
+export function abmilParamShapes(s: ModelShape): Record<(typeof ABMIL_PARAM_NAMES)[number], number[]> {
+  return {
+    'reduce.weight': [s.inputDim, s.hiddenDim],
+    'V.weight': [s.hiddenDim, s.attentionDim],
+    'V.bias': [s.attentionDim],
+    'U.weight': [s.hiddenDim, s.attentionDim],
+    'U.bias': [s.attentionDim],
+    'w.weight': [s.attentionDim, 1],
+    'w.bias': [1],
+    'cls.weight': [s.hiddenDim, s.nClasses],
+    'cls.bias': [s.nClasses],
+  };
+}
+
+/** PyTorch's nn.Linear default: weights and biases uniform in +-1/sqrt(fan_in). */
+export function initAbmilParams(s: ModelShape, rng: SeededRandom): Map<string, Float32Array> {
+  const shapes = abmilParamShapes(s);
+  const fanIn: Record<string, number> = {
+    'reduce.weight': s.inputDim,
+    V: s.hiddenDim,
+    U: s.hiddenDim,
+    w: s.attentionDim,
+    cls: s.hiddenDim,
+  };
+  const out = new Map<string, Float32Array>();
+  for (const name of ABMIL_PARAM_NAMES) {
+    const size = shapes[name].reduce((a, b) => a * b, 1);
+    const bound = 1 / Math.sqrt(fanIn[name] ?? fanIn[name.split('.')[0] as string] ?? 1);
+    const values = new Float32Array(size);
+    for (let i = 0; i < size; i++) values[i] = (rng.float() * 2 - 1) * bound;
+    out.set(name, values);
+  }
+  return out;
+}
+
+interface AbmilCache {
+  x: tf.Tensor2D;
+  h: tf.Tensor2D;
+  dropoutMask?: tf.Tensor2D;
+  vu: tf.Tensor2D;
+  av: tf.Tensor2D;
+  au: tf.Tensor2D;
+  g: tf.Tensor2D;
+  attention: tf.Tensor2D;
+  z: tf.Tensor2D;
+}
+
+export class GatedAbmil implements MilModel {
+  readonly arch = 'abmil';
+  readonly params: ReadonlyMap<string, tf.Variable>;
+
+  constructor(
+    readonly shape: ModelShape,
+    initial: ReadonlyMap<string, Float32Array>,
+  ) {
+    const shapes = abmilParamShapes(shape);
+    const params = new Map<string, tf.Variable>();
+    for (const name of ABMIL_PARAM_NAMES) {
+      const values = initial.get(name);
+      if (!values) throw new Error(`ABMIL: no initial value for parameter ${name}`);
+      params.set(name, tf.variable(tf.tensor(values, shapes[name], 'float32'), true));
+    }
+    this.params = params;
+  }
+
+  private p(name: (typeof ABMIL_PARAM_NAMES)[number]): tf.Variable {
+    return this.params.get(name) as tf.Variable;
+  }
+
+  forward(x: tf.Tensor2D, options: ForwardOptions): MilForward {
+    const A = this.shape.attentionDim;
+    let h: tf.Tensor2D = tf.fused.matMul({ a: x, b: this.p('reduce.weight') as tf.Tensor2D, activation: 'relu' }) as tf.Tensor2D;
+    let dropoutMask: tf.Tensor2D | undefined;
+    if (options.training && this.shape.dropout > 0) {
+      dropoutMask = this.dropoutMask([h.shape[0], h.shape[1]], options.random);
+      h = tf.mul(h, dropoutMask);
+    }
+    const vu = tf.concat([this.p('V.weight'), this.p('U.weight')], 1) as tf.Tensor2D;
+    const vuBias = tf.concat([this.p('V.bias'), this.p('U.bias')], 0);
+    const pre = tf.fused.matMul({ a: h, b: vu, bias: vuBias });
+    const [preV, preU] = tf.split(pre, [A, A], 1) as [tf.Tensor2D, tf.Tensor2D];
+    const av: tf.Tensor2D = tf.tanh(preV);
+    const au: tf.Tensor2D = tf.sigmoid(preU);
+    const g = tf.mul(av, au) as tf.Tensor2D;
+    const scores = tf.reshape(tf.fused.matMul({ a: g, b: this.p('w.weight') as tf.Tensor2D, bias: this.p('w.bias') }), [1, -1]) as tf.Tensor2D;
+    const attention = tf.softmax(scores) as tf.Tensor2D;
+    const z = tf.matMul(attention, h) as tf.Tensor2D;
+    const logits = tf.reshape(tf.fused.matMul({ a: z, b: this.p('cls.weight') as tf.Tensor2D, bias: this.p('cls.bias') }), [-1]) as tf.Tensor1D;
+    const cache: AbmilCache = { x, h, vu, av, au, g, attention, z, ...(dropoutMask ? { dropoutMask } : {}) };
+    return { logits, scores, cache };
+  }
+
+  backward(cacheValue: unknown, dLogits: tf.Tensor1D, dScores: tf.Tensor2D): Map<string, tf.Tensor> {
+    const c = cacheValue as AbmilCache;
+    const A = this.shape.attentionDim;
+    const grads = new Map<string, tf.Tensor>();
+    const dLogitsRow = tf.reshape(dLogits, [1, -1]) as tf.Tensor2D;
+
+    grads.set('cls.weight', tf.matMul(tf.transpose(c.z), dLogitsRow));
+    grads.set('cls.bias', dLogits);
+    const dz = tf.matMul(dLogitsRow, tf.transpose(this.p('cls.weight') as tf.Tensor2D)); // [1, Hd]
+
+    // z = a h: gradient to h is the outer product a^T dz, to a is h dz^T.
+    const attentionCol = tf.reshape(c.attention, [-1, 1]);
+    let dh = tf.mul(attentionCol, dz) as tf.Tensor2D;
+    const da = tf.reshape(tf.matMul(c.h, tf.transpose(dz)), [1, -1]);
+    // Softmax Jacobian: ds = a * (da - sum(a * da)).
+    const dsFromZ = tf.mul(c.attention, tf.sub(da, tf.sum(tf.mul(c.attention, da))));
+    const ds = tf.reshape(tf.add(dsFromZ, dScores), [-1, 1]) as tf.Tensor2D; // [N, 1]
+
+    grads.set('w.weight', tf.reshape(tf.sum(tf.mul(c.g, ds), 0), [A, 1]));
+    // The softmax over instances ignores a shift of every score, so the score bias's gradient is exactly 0;
+    // summing ds in float32 would give rounding noise of ~1e-9 that Adam's normalisation turns into a real step.
+    grads.set('w.bias', tf.zeros([1]));
+    const dg = tf.mul(ds, tf.reshape(this.p('w.weight'), [1, A]));
+    const dPreV = tf.mul(tf.mul(dg, c.au), tf.sub(1, tf.square(c.av)));
+    const dPreU = tf.mul(tf.mul(dg, c.av), tf.mul(c.au, tf.sub(1, c.au)));
+    const dPre = tf.concat([dPreV, dPreU], 1) as tf.Tensor2D; // [N, 2A]
+
+    const dVu = tf.transpose(tf.matMul(tf.transpose(dPre), c.h)) as tf.Tensor2D; // [Hd, 2A]
+    const [dV, dU] = tf.split(dVu, [A, A], 1);
+    grads.set('V.weight', dV as tf.Tensor);
+    grads.set('U.weight', dU as tf.Tensor);
+    const dVuBias = tf.sum(dPre, 0);
+    const [dVb, dUb] = tf.split(dVuBias, [A, A], 0);
+    grads.set('V.bias', dVb as tf.Tensor);
+    grads.set('U.bias', dUb as tf.Tensor);
+
+    dh = tf.add(dh, tf.matMul(dPre, tf.transpose(c.vu)));
+    if (c.dropoutMask) dh = tf.mul(dh, c.dropoutMask);
+    // ReLU passes gradient where its output is positive (dropout zeros do not change that set's use).
+    const dPre1 = tf.mul(dh, tf.step(c.h));
+    grads.set('reduce.weight', tf.transpose(tf.matMul(tf.transpose(dPre1), c.x)));
+    return grads;
+  }
+
+  private dropoutMask(shape: [number, number], random: (() => number) | undefined): tf.Tensor2D {
+    if (!random) throw new Error('ABMIL: dropout needs a random source');
+    const keep = 1 - this.shape.dropout;
+    const values = new Float32Array(shape[0] * shape[1]);
+    for (let i = 0; i < values.length; i++) values[i] = random() < keep ? 1 / keep : 0;
+    return tf.tensor2d(values, shape);
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+  }
+}

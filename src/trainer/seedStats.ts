@@ -1,0 +1,54 @@
+// Summaries of a metric over seeds (mean ± sample std) and a plain-text comparison table.
+
+/** Arithmetic mean; NaN for no values. */
+export function mean(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  let s = 0;
+  for (const x of xs) s += x;
+  return s / xs.length;
+}
+
+/** Sample standard deviation (n - 1 denominator, numpy's ddof=1); 0 for one value, NaN for none. */
+export function sampleStd(xs: readonly number[]): number {
+  if (xs.length === 0) return Number.NaN;
+  if (xs.length === 1) return 0;
+  const m = mean(xs);
+  let ss = 0;
+  for (const x of xs) ss += (x - m) * (x - m);
+  return Math.sqrt(ss / (xs.length - 1));
+}
+
+/** "0.912 ± 0.013"; the value alone for one seed (no spread to report); "n/a" for none. */
+export function formatMeanStd(xs: readonly number[], digits = 3): string {
+  if (xs.length === 0) return 'n/a';
+  if (xs.length === 1) return (xs[0] as number).toFixed(digits);
+  return `${mean(xs).toFixed(digits)} ± ${sampleStd(xs).toFixed(digits)}`;
+}
+
+export interface ComparisonRow {
+  config: string;
+  seeds: number;
+  metrics: Record<string, number[]>;
+}
+
+/**
+ * Aligned plain-text table for a terminal: configuration (left-aligned), seeds and one column
+ * per metric as mean ± std (right-aligned), a rule under the header, no trailing spaces.
+ * A metric a row lacks shows as "n/a".
+ */
+export function comparisonTable(rows: readonly ComparisonRow[], metricNames: readonly string[]): string {
+  const header = ['configuration', 'seeds', ...metricNames];
+  const body = rows.map((r) => [
+    r.config,
+    String(r.seeds),
+    ...metricNames.map((name) => formatMeanStd(Object.hasOwn(r.metrics, name) ? (r.metrics[name] ?? []) : [])),
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...body.map((cells) => (cells[c] as string).length)));
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((cell, c) => (c === 0 ? cell.padEnd(widths[c] as number) : cell.padStart(widths[c] as number)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(header), rule, ...body.map(line)].join('\n');
+}

@@ -1,0 +1,64 @@
+// One optimisation step on one bag, and one evaluation of one bag.
+import * as tf from '@tensorflow/tfjs-core';
+import type { AdamW } from './adamw.js';
+import { lossTerms, type RegulariserKind } from './lossTerms.js';
+import type { MilModel } from './models/types.js';
+
+export interface Objective {
+  nClasses: number;
+  regulariser: RegulariserKind;
+  lambda: number;
+}
+
+export interface StepLosses {
+  total: number;
+  ce: number;
+  regulariser: number;
+}
+
+export function trainStep(
+  model: MilModel,
+  optimizer: AdamW,
+  x: tf.Tensor2D,
+  label: number,
+  objective: Objective,
+  lr: number,
+  random?: () => number,
+): StepLosses {
+  const packed = tf.tidy(() => {
+    const fwd = model.forward(x, { training: true, ...(random ? { random } : {}) });
+    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss);
+    const grads = model.backward(fwd.cache, terms.dLogits, terms.dScores);
+    optimizer.apply(grads, lr);
+    return tf.stack([terms.total, terms.ce, terms.regulariser]);
+  });
+  const [total, ce, regulariser] = packed.dataSync();
+  packed.dispose();
+  return { total: total as number, ce: ce as number, regulariser: regulariser as number };
+}
+
+export interface BagEvaluation extends StepLosses {
+  probs: Float32Array;
+  /** Softmax attention, [heads, N] row-major. */
+  attention: Float32Array;
+  heads: number;
+}
+
+export function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number, objective: Objective): BagEvaluation {
+  const [packed, probs, attention] = tf.tidy(() => {
+    const fwd = model.forward(x, { training: false });
+    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss);
+    return [tf.stack([terms.total, terms.ce, terms.regulariser]), tf.softmax(fwd.logits), tf.softmax(fwd.scores)] as const;
+  });
+  const [total, ce, regulariser] = packed.dataSync();
+  const result: BagEvaluation = {
+    total: total as number,
+    ce: ce as number,
+    regulariser: regulariser as number,
+    probs: new Float32Array(probs.dataSync()),
+    attention: new Float32Array(attention.dataSync()),
+    heads: attention.shape[0] as number,
+  };
+  tf.dispose([packed, probs, attention]);
+  return result;
+}
