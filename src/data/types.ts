@@ -51,7 +51,7 @@ export interface DatasetIndex {
   slides: SlideRecord[];
   /** Fold this index was built for, when the split has folds. */
   fold?: number;
-  /** Folder with instance-level truth files (<slide>.truth.bin), when present. */
+  /** Folder with instance-level truth files (<slide_id>.u8, one byte per instance), when present. */
   truthDir?: string;
 }
 

@@ -11,7 +11,7 @@ const targets = [
 
 await Promise.all(
   targets.map((t) =>
-    esbuild.build({ bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, logLevel: 'warning', ...t }),
+    esbuild.build({ bundle: true, platform: 'node', target: 'node20', sourcemap: true, external, mainFields: ['module', 'main'], logLevel: 'warning', ...t }),
   ),
 );
 console.log(`built ${targets.map((t) => t.outfile).join(', ')}`);

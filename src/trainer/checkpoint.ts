@@ -1,0 +1,96 @@
+// Checkpoints (weights, AdamW state, position in training, RNG state) and attention maps, in the
+// tensor-pack format. A checkpoint taken mid-epoch resumes at the very next step, bit for bit.
+import * as tf from '@tensorflow/tfjs-core';
+import type { SlideRecord } from '../data/types.js';
+import type { AdamW } from './adamw.js';
+import type { MilModel } from './models/types.js';
+import { readTensorPack, writeTensorPack, type PackArray } from './tensorPack.js';
+
+export interface TrainingState {
+  /** Epoch in progress (or next to start when iter = 0). */
+  epoch: number;
+  /** Next step within the epoch. */
+  iter: number;
+  /** This epoch's order of training bags. */
+  order: number[];
+  trainSums: { loss: number; ce: number; regulariser: number; bags: number; seconds: number };
+  rngState: number[];
+  bestEpoch: number | null;
+  bestScore: number;
+}
+
+interface CheckpointMeta {
+  format: 'aem-checkpoint';
+  version: 1;
+  arch: string;
+  state: Omit<TrainingState, 'bestScore'> & { bestScore: number | null };
+  adamStep: number;
+  savedAt: string;
+}
+
+export function saveCheckpoint(file: string, model: MilModel, optimizer: AdamW, state: TrainingState): void {
+  const opt = optimizer.state();
+  const arrays: { name: string; shape: number[]; data: PackArray }[] = [];
+  for (const [name, v] of model.params) {
+    arrays.push({ name: `param/${name}`, shape: v.shape, data: new Float32Array(v.dataSync()) });
+    arrays.push({ name: `adam_m/${name}`, shape: v.shape, data: opt.m.get(name) as Float32Array });
+    arrays.push({ name: `adam_v/${name}`, shape: v.shape, data: opt.v.get(name) as Float32Array });
+  }
+  const meta: CheckpointMeta = {
+    format: 'aem-checkpoint',
+    version: 1,
+    arch: model.arch,
+    state: { ...state, bestScore: Number.isFinite(state.bestScore) ? state.bestScore : null },
+    adamStep: opt.step,
+    savedAt: new Date().toISOString(),
+  };
+  writeTensorPack(file, meta, arrays);
+}
+
+export function loadCheckpoint(file: string, model: MilModel, optimizer: AdamW): TrainingState {
+  const pack = readTensorPack<CheckpointMeta>(file);
+  if (pack.meta.format !== 'aem-checkpoint') throw new Error(`${file} is not a checkpoint`);
+  if (pack.meta.arch !== model.arch) throw new Error(`${file} holds a ${pack.meta.arch} model, not ${model.arch}`);
+  const m = new Map<string, Float32Array>();
+  const v = new Map<string, Float32Array>();
+  for (const [name, variable] of model.params) {
+    const get = (prefix: string) => {
+      const a = pack.arrays.get(`${prefix}/${name}`);
+      if (!a || a.data.length !== variable.size) throw new Error(`${file}: ${prefix}/${name} is missing or has another shape than the model (${variable.shape.join('x')})`);
+      return a.data as Float32Array;
+    };
+    variable.assign(tf.tensor(get('param'), variable.shape, 'float32'));
+    m.set(name, get('adam_m'));
+    v.set(name, get('adam_v'));
+  }
+  optimizer.restore({ step: pack.meta.adamStep, m, v });
+  const s = pack.meta.state;
+  return { ...s, bestScore: s.bestScore ?? -Infinity };
+}
+
+export interface AttentionEntry {
+  slide: SlideRecord;
+  values: Float32Array;
+  heads: number;
+  coords?: Int32Array;
+}
+
+export interface AttentionPackMeta {
+  format: 'aem-attention';
+  epoch: number;
+  slides: { slideId: string; split: string; label: number; n: number; heads: number; hasCoords: boolean }[];
+}
+
+/** Per-slide attention [heads, N] (and [N, 2] coordinates where the data has them), for heatmaps. */
+export function writeAttentionPack(file: string, epoch: number, entries: AttentionEntry[]): void {
+  const arrays: { name: string; shape: number[]; data: PackArray }[] = [];
+  const slides: AttentionPackMeta['slides'] = [];
+  for (const e of entries) {
+    const n = e.values.length / e.heads;
+    slides.push({ slideId: e.slide.slideId, split: e.slide.split, label: e.slide.label, n, heads: e.heads, hasCoords: e.coords !== undefined });
+    arrays.push({ name: `attention/${e.slide.slideId}`, shape: [e.heads, n], data: e.values });
+    if (e.coords) arrays.push({ name: `coords/${e.slide.slideId}`, shape: [n, 2], data: e.coords });
+  }
+  const meta: AttentionPackMeta = { format: 'aem-attention', epoch, slides };
+  writeTensorPack(file, meta, arrays);
+}

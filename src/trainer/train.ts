@@ -1,0 +1,386 @@
+// Trains one run (one configuration, one seed, one fold): the reference AEM recipe of one bag per step,
+// AdamW, half-cosine learning rate and lambda per iteration, validation and test after every epoch,
+// best epoch by val AUROC + val F1. Checkpoints let a stopped or killed run continue exactly.
+import { existsSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import { foldsOf, buildDatasetIndex } from '../data/datasetIndex.js';
+import { BagCache } from '../data/bagCache.js';
+import { readBag, findNonFinite } from '../data/readBag.js';
+import { float16BitsToFloat32 } from '../data/float16.js';
+import { attentionMassOnTruth, readInstanceTruth } from '../data/instanceTruth.js';
+import { DataError, type Bag, type DatasetIndex, type SlideRecord } from '../data/types.js';
+import type { EngineEvent, EvalEpochMetrics, RunSummary, TrainEpochMetrics } from '../protocol/events.js';
+import { AdamW } from './adamw.js';
+import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
+import { selectBackend, type BackendInfo } from './backend.js';
+import { classificationMetrics, selectionScore } from './metrics.js';
+import { GatedAbmil, initAbmilParams } from './models/abmil.js';
+import type { MilModel } from './models/types.js';
+import { resolveDataConfig } from './resolveData.js';
+import { SeededRandom } from './rng.js';
+import {
+  appendMetrics,
+  readMetrics,
+  readSummary,
+  runPaths,
+  truncateMetricsAfter,
+  writeHeartbeat,
+  writePredictions,
+  writeRunConfig,
+  writeSummary,
+  type PredictionRow,
+  type ResolvedRunConfig,
+} from './runStore.js';
+import { lambdaAt, learningRateAt } from './schedules.js';
+import { evaluateBag, trainStep, type Objective } from './step.js';
+import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
+
+export interface TrainHooks {
+  emit(event: EngineEvent): void;
+  /** Polled between steps; true asks the run to save a checkpoint and stop. */
+  shouldStop(): boolean;
+}
+
+export interface TrainJob {
+  config: ResolvedRunConfig;
+  runDir: string;
+  /** Continue from checkpoint-last in runDir. */
+  resume: boolean;
+}
+
+const PROGRESS_INTERVAL_MS = 500;
+const HEARTBEAT_INTERVAL_MS = 5000;
+
+export function hiddenDimFor(inputDim: number, configured: number | undefined): number {
+  return configured ?? Math.max(1, Math.round(inputDim / 2));
+}
+
+/** Checks what the engine needs of the splits: every split present, val and test with two classes or more. */
+export function checkSplitsForTraining(index: DatasetIndex): void {
+  const problems: { message: string }[] = [];
+  for (const split of ['train', 'val', 'test'] as const) {
+    const slides = index.slides.filter((s) => s.split === split);
+    if (slides.length === 0) {
+      problems.push({ message: `the ${split} split is empty: give it slides (check the split file or the split settings)` });
+      continue;
+    }
+    const classes = new Set(slides.map((s) => s.label));
+    if (split !== 'train' && classes.size < 2) {
+      const only = index.classes[slides[0]?.label ?? 0];
+      problems.push({
+        message: `the ${split} split has only class "${only}" (${slides.length} slides): AUROC is undefined there and ${split === 'val' ? 'the best epoch cannot be chosen' : 'the test result would mean nothing'}; move slides of the other classes into it`,
+      });
+    }
+  }
+  if (problems.length > 0) throw new DataError(problems);
+}
+
+function bagToTensor(bag: Bag, rows?: Int32Array): tf.Tensor2D {
+  const full = bag.dtype === 'float16' ? float16BitsToFloat32(bag.features as Uint16Array) : (bag.features as Float32Array);
+  if (!rows) return tf.tensor2d(full, [bag.n, bag.d]);
+  const picked = new Float32Array(rows.length * bag.d);
+  rows.forEach((r, i) => picked.set(full.subarray(r * bag.d, (r + 1) * bag.d), i * bag.d));
+  return tf.tensor2d(picked, [rows.length, bag.d]);
+}
+
+interface EvalOutcome {
+  metrics: EvalEpochMetrics;
+  predictions: PredictionRow[];
+  attention: { slide: SlideRecord; values: Float32Array; heads: number; coords?: Int32Array }[];
+}
+
+export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSummary> {
+  const started = Date.now();
+  const { config } = job;
+  const exp = config.experiment;
+  const paths = runPaths(job.runDir);
+  const log = (level: 'info' | 'warn' | 'error', message: string) => hooks.emit({ type: 'log', runId: config.runId, level, message });
+
+  const backend: BackendInfo = await selectBackend(exp.compute.backend);
+  config.backend = backend;
+  writeRunConfig(paths, config);
+
+  const { data } = await resolveDataConfig(exp, config.baseDir, (done, total) => log('info', `generating the synthetic dataset: ${done}/${total} slides`));
+  if (config.fold !== undefined && !foldsOf(data.split)?.includes(config.fold)) throw new DataError([{ message: `fold ${config.fold} is not one of this split's folds` }]);
+  const index = await buildDatasetIndex(data, config.baseDir, config.fold !== undefined ? { fold: config.fold } : {});
+  checkSplitsForTraining(index);
+  const bySplit = (split: string) => index.slides.filter((s) => s.split === split);
+  const train = bySplit('train');
+  const val = bySplit('val');
+  const test = bySplit('test');
+  const nClasses = index.classes.length;
+  const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
+
+  const cache = new BagCache(async (slideId) => {
+    const slide = slideById.get(slideId);
+    if (!slide) throw new Error(`unknown slide ${slideId}`);
+    const bag = await readBag(slide.source, slideId);
+    if (bag.n === 0) throw new DataError([{ slideId, file: slide.source.path, message: `slide ${slideId} (${slide.source.path}) has no instances: remove it from the CSV or re-extract its features` }]);
+    const bad = findNonFinite(bag);
+    if (bad >= 0) throw new DataError([{ slideId, file: slide.source.path, message: `slide ${slideId} (${slide.source.path}) has NaN or Inf in its features (instance ${bad}): re-extract its features` }]);
+    return bag;
+  }, exp.compute.cacheMB * 1024 * 1024);
+
+  const shape = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, exp.model.hidden), attentionDim: exp.model.attention, nClasses, dropout: exp.model.dropout };
+  const epochs = exp.train.epochs;
+  const iters = train.length;
+  let rng = SeededRandom.fromSeed(config.seed);
+  const model: MilModel = new GatedAbmil(shape, initAbmilParams(shape, rng));
+  const optimizer = new AdamW(model.params, { weightDecay: exp.train.weightDecay });
+
+  let state: TrainingState = {
+    epoch: 0,
+    iter: 0,
+    order: [],
+    trainSums: { loss: 0, ce: 0, regulariser: 0, bags: 0, seconds: 0 },
+    rngState: rng.state(),
+    bestEpoch: null,
+    bestScore: -Infinity,
+  };
+  let previousWallSeconds = 0;
+  if (job.resume && existsSync(paths.checkpoint('last'))) {
+    state = loadCheckpoint(paths.checkpoint('last'), model, optimizer);
+    rng = SeededRandom.fromState(state.rngState);
+    truncateMetricsAfter(paths, state.epoch - 1);
+    previousWallSeconds = readSummary(job.runDir)?.wallSeconds ?? 0;
+  } else if (job.resume) {
+    log('warn', 'no checkpoint to resume from: starting from the first epoch');
+  }
+
+  hooks.emit({
+    type: 'run-started',
+    runId: config.runId,
+    runDir: job.runDir,
+    experiment: exp.name,
+    configLabel: config.configLabel,
+    seed: config.seed,
+    ...(config.fold !== undefined ? { fold: config.fold } : {}),
+    epochs,
+    itersPerEpoch: iters,
+    backend,
+    ...(job.resume ? { resumedAt: { epoch: state.epoch, iter: state.iter } } : {}),
+  });
+  log('info', `backend ${backend.name} (tfjs ${backend.tfName} ${backend.version}${backend.adapter ? `, ${backend.adapter}` : ''}); ${train.length} train, ${val.length} val, ${test.length} test slides; D ${index.featureDim}, ${nClasses} classes`);
+
+  const objectiveAt = (lambda: number): Objective => ({ nClasses, regulariser: exp.aem.regulariser, lambda });
+  const summaryOf = (status: RunSummary['status'], error?: string): RunSummary => {
+    const metrics = readMetrics(job.runDir);
+    const testAt = (epoch: number | null) => {
+      const m = metrics.find((l) => l.split === 'test' && l.epoch === epoch);
+      if (!m || m.split !== 'test') return null;
+      const { topk: _topk, ...rest } = m;
+      return rest;
+    };
+    const lastEpoch = metrics.filter((m) => m.split === 'test').reduce((a, m) => Math.max(a, m.epoch), -1);
+    return {
+      runId: config.runId,
+      experiment: exp.name,
+      configLabel: config.configLabel,
+      seed: config.seed,
+      ...(config.fold !== undefined ? { fold: config.fold } : {}),
+      sweepValues: config.sweepValues,
+      status,
+      epochsDone: lastEpoch + 1,
+      epochs,
+      bestEpoch: state.bestEpoch,
+      best: testAt(state.bestEpoch),
+      last: testAt(lastEpoch >= 0 ? lastEpoch : null),
+      wallSeconds: previousWallSeconds + (Date.now() - started) / 1000,
+      backend,
+      ...(error ? { error } : {}),
+      updatedAt: new Date().toISOString(),
+    };
+  };
+
+  let lastProgress = 0;
+  let lastHeartbeat = 0;
+  try {
+    writeSummary(paths, summaryOf('running'));
+    while (state.epoch < epochs) {
+      const epoch = state.epoch;
+      if (state.iter === 0) {
+        state.order = rng.shuffle(train.map((_, i) => i));
+        state.trainSums = { loss: 0, ce: 0, regulariser: 0, bags: 0, seconds: 0 };
+      }
+      let lr = 0;
+      let lambda = 0;
+      const epochStart = Date.now();
+      for (let iter = state.iter; iter < iters; iter++) {
+        if (hooks.shouldStop()) {
+          state.iter = iter;
+          state.rngState = rng.state();
+          state.trainSums.seconds += (Date.now() - epochStart) / 1000;
+          saveCheckpoint(paths.checkpoint('last'), model, optimizer, state);
+          hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
+          const summary = summaryOf('stopped');
+          writeSummary(paths, summary);
+          return summary;
+        }
+        const slide = train[state.order[iter] as number] as SlideRecord;
+        const nextSlide = iter + 1 < iters ? train[state.order[iter + 1] as number] : undefined;
+        const bag = await cache.get(slide.slideId);
+        if (nextSlide) cache.prefetch(nextSlide.slideId);
+        const cap = exp.train.maxInstances;
+        const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
+        const x = bagToTensor(bag, rows);
+        lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
+        lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
+        const losses = trainStep(model, optimizer, x, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
+        x.dispose();
+        if (!Number.isFinite(losses.total)) throw new Error(`the loss became ${losses.total} at epoch ${epoch + 1}, step ${iter + 1} (slide ${slide.slideId}): lower the learning rate or check the features`);
+        state.trainSums.loss += losses.total;
+        state.trainSums.ce += losses.ce;
+        state.trainSums.regulariser += losses.regulariser;
+        state.trainSums.bags += 1;
+        const now = Date.now();
+        if (now - lastProgress >= PROGRESS_INTERVAL_MS || iter === iters - 1) {
+          lastProgress = now;
+          const elapsed = state.trainSums.seconds + (now - epochStart) / 1000;
+          const bagsPerSecond = state.trainSums.bags / Math.max(elapsed, 1e-9);
+          const remaining = (epochs - epoch) * iters - (iter + 1);
+          hooks.emit({ type: 'progress', runId: config.runId, epoch, iter: iter + 1, iters, bagsPerSecond, etaSeconds: remaining / Math.max(bagsPerSecond, 1e-9) });
+        }
+        if (now - lastHeartbeat >= HEARTBEAT_INTERVAL_MS) {
+          lastHeartbeat = now;
+          writeHeartbeat(paths, { epoch, iter: iter + 1, status: 'running' });
+        }
+      }
+      const sums = state.trainSums;
+      const trainSeconds = sums.seconds + (Date.now() - epochStart) / 1000;
+      const trainMetrics: TrainEpochMetrics = {
+        epoch,
+        split: 'train',
+        loss: sums.loss / sums.bags,
+        ce: sums.ce / sums.bags,
+        regulariser: sums.regulariser / sums.bags,
+        lr,
+        lambda,
+        bags: sums.bags,
+        seconds: trainSeconds,
+        bagsPerSecond: sums.bags / Math.max(trainSeconds, 1e-9),
+      };
+      const evalLambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch + 1, 0, iters, epochs);
+      const valOut = await evaluateSplit(model, cache, val, 'val', epoch, objectiveAt(evalLambda), exp.train.topK, index);
+      const testOut = await evaluateSplit(model, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index);
+
+      const score = selectionScore({ auroc: valOut.metrics.auroc, f1: valOut.metrics.f1, accuracy: valOut.metrics.accuracy, aurocPerClass: [] });
+      const isBest = state.bestEpoch === null || score > state.bestScore;
+      if (isBest) {
+        state.bestEpoch = epoch;
+        state.bestScore = score;
+      }
+      appendMetrics(paths, [trainMetrics, valOut.metrics, testOut.metrics]);
+      const outputs = [...valOut.predictions, ...testOut.predictions];
+      const attention = [...valOut.attention, ...testOut.attention];
+      writePredictions(paths, 'last', index.classes, epoch, outputs);
+      writeAttentionPack(paths.attention('last'), epoch, attention);
+      state.epoch = epoch + 1;
+      state.iter = 0;
+      state.rngState = rng.state();
+      saveCheckpoint(paths.checkpoint('last'), model, optimizer, state);
+      if (isBest) {
+        writePredictions(paths, 'best', index.classes, epoch, outputs);
+        writeAttentionPack(paths.attention('best'), epoch, attention);
+        saveCheckpoint(paths.checkpoint('best'), model, optimizer, state);
+      }
+      const stats = cache.stats();
+      writeSummary(paths, summaryOf('running'));
+      hooks.emit({
+        type: 'epoch',
+        runId: config.runId,
+        epoch,
+        epochs,
+        train: trainMetrics,
+        val: valOut.metrics,
+        test: testOut.metrics,
+        bestEpoch: state.bestEpoch ?? epoch,
+        isBest,
+        cache: { hitRate: stats.hitRate, readMBps: stats.readMBps, waitSeconds: stats.waitSeconds, residentBytes: stats.residentBytes },
+      });
+    }
+    const summary = summaryOf('done');
+    writeSummary(paths, summary);
+    return summary;
+  } catch (err) {
+    writeSummary(paths, summaryOf('failed', err instanceof Error ? err.message : String(err)));
+    throw err;
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+}
+
+async function evaluateSplit(
+  model: MilModel,
+  cache: BagCache,
+  slides: SlideRecord[],
+  split: 'val' | 'test',
+  epoch: number,
+  objective: Objective,
+  topK: number,
+  index: DatasetIndex,
+): Promise<EvalOutcome> {
+  const started = Date.now();
+  const topk = new TopkAccumulator(topK);
+  const labels: number[] = [];
+  const probs: number[][] = [];
+  let loss = 0;
+  let ce = 0;
+  let regulariser = 0;
+  let entropy = 0;
+  let entropyNorm = 0;
+  let tumourMass = 0;
+  let tumourBags = 0;
+  const predictions: PredictionRow[] = [];
+  const attention: EvalOutcome['attention'] = [];
+  for (let i = 0; i < slides.length; i++) {
+    const slide = slides[i] as SlideRecord;
+    const next = slides[i + 1];
+    const bag = await cache.get(slide.slideId);
+    if (next) cache.prefetch(next.slideId);
+    const x = bagToTensor(bag);
+    const r = evaluateBag(model, x, slide.label, objective);
+    x.dispose();
+    loss += r.total;
+    ce += r.ce;
+    regulariser += r.regulariser;
+    labels.push(slide.label);
+    probs.push(Array.from(r.probs));
+    // Entropy and top-k are averaged over heads, like the regulariser.
+    for (let h = 0; h < r.heads; h++) {
+      const a = r.attention.subarray(h * bag.n, (h + 1) * bag.n);
+      entropy += attentionEntropy(a) / r.heads;
+      entropyNorm += normalisedEntropy(a) / r.heads;
+      topk.add(a);
+    }
+    if (index.truthDir) {
+      const truth = await readInstanceTruth(index.truthDir, slide.slideId);
+      if (truth && truth.some((t) => t === 1)) {
+        tumourMass += attentionMassOnTruth(r.attention.subarray(0, bag.n), truth);
+        tumourBags += 1;
+      }
+    }
+    predictions.push({ slideId: slide.slideId, split, label: slide.label, labelName: slide.labelName, probs: r.probs });
+    attention.push({ slide, values: r.attention, heads: r.heads, ...(bag.coords ? { coords: bag.coords } : {}) });
+  }
+  const n = slides.length;
+  const cls = classificationMetrics(labels, probs, index.classes.length);
+  const metrics: EvalEpochMetrics = {
+    epoch,
+    split,
+    loss: loss / n,
+    ce: ce / n,
+    regulariser: regulariser / n,
+    auroc: cls.auroc,
+    ...(cls.aurocUndefinedReason ? { aurocUndefinedReason: cls.aurocUndefinedReason } : {}),
+    f1: cls.f1,
+    accuracy: cls.accuracy,
+    entropy: entropy / n,
+    entropyNormalised: entropyNorm / n,
+    topk: Array.from(topk.mean()),
+    ...(index.truthDir ? { tumourAttention: tumourBags > 0 ? tumourMass / tumourBags : null } : {}),
+    bags: n,
+    seconds: (Date.now() - started) / 1000,
+  };
+  return { metrics, predictions, attention };
+}

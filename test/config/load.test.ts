@@ -1,0 +1,79 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ConfigError, parseExperiment } from '../../src/config/load.js';
+import { expandRuns } from '../../src/config/expand.js';
+
+const valid = `{
+  // comments are allowed
+  "name": "c16-aem",
+  "data": { "format": "synthetic", "synthetic": { "preset": "tiny" } },
+  "aem": { "lambda": 0.2 },
+  "seeds": [0, 1],
+  "sweep": { "aem.lambda": [0, 0.1], "train.lr": [1e-4, 2e-4] },
+}`;
+
+test('a valid file gets the documented defaults', () => {
+  const e = parseExperiment(valid, 'x.aem.json');
+  assert.equal(e.train.epochs, 50);
+  assert.equal(e.train.lr, 2e-4);
+  assert.equal(e.train.weightDecay, 1e-5);
+  assert.equal(e.train.topK, 1000);
+  assert.equal(e.aem.regulariser, 'entropy');
+  assert.equal(e.aem.schedule, 'cosine');
+  assert.equal(e.aem.lambda, 0.2);
+  assert.equal(e.model.attention, 128);
+  assert.equal(e.model.hidden, undefined);
+  assert.equal(e.compute.backend, 'auto');
+  assert.equal(e.output, '.aem/runs');
+});
+
+test('every problem is listed with its JSON path, line and column', () => {
+  const text = `{
+  "name": "bad name!",
+  "data": { "format": "clam" },
+  "aem": { "regulariser": "entropy", "lambda": -1, "shedule": "cosine" },
+  "train": { "epochs": 0 },
+  "seeds": [0, 1.5]
+}`;
+  let error: ConfigError | undefined;
+  try {
+    parseExperiment(text, 'bad.aem.json');
+  } catch (err) {
+    error = err as ConfigError;
+  }
+  assert.ok(error instanceof ConfigError);
+  const byPath = new Map(error.problems.map((p) => [p.path, p]));
+  assert.equal(error.problems.length, 5, error.message);
+  assert.deepEqual([byPath.get('name')?.line, byPath.get('name')?.column], [2, 3]);
+  assert.deepEqual([byPath.get('aem.lambda')?.line, byPath.get('aem.lambda')?.column], [4, 38]);
+  const unknown = error.problems.find((p) => p.message.includes('"shedule"'));
+  assert.ok(unknown, 'the misspelt key is named');
+  assert.deepEqual([unknown.line, unknown.column], [4, 52]);
+  assert.deepEqual([byPath.get('train.epochs')?.line, byPath.get('seeds[1]')?.line], [5, 6]);
+  assert.match(error.message, /bad\.aem\.json:4:38 {2}aem\.lambda: /);
+  assert.doesNotMatch(error.message, /at .*\.js:\d+/, 'no stack trace');
+});
+
+test('JSON syntax errors are reported with their position', () => {
+  assert.throws(
+    () => parseExperiment('{\n  "name": "x",\n  "data": {\n}', 'broken.aem.json'),
+    (err: unknown) => err instanceof ConfigError && err.problems[0]?.line !== undefined && /JSON syntax/.test(err.message),
+  );
+});
+
+test('a sweep expands to one run per combination per seed', () => {
+  const runs = expandRuns(parseExperiment(valid, 'x.aem.json'), undefined);
+  assert.equal(runs.length, 2 * 2 * 2);
+  const labels = new Set(runs.map((r) => r.configLabel));
+  assert.deepEqual([...labels].sort(), ['lambda0-lr0.0001', 'lambda0-lr0.0002', 'lambda0.1-lr0.0001', 'lambda0.1-lr0.0002']);
+  const one = runs.find((r) => r.configLabel === 'lambda0.1-lr0.0001' && r.seed === 1);
+  assert.equal(one?.experiment.aem.lambda, 0.1);
+  assert.equal(one?.experiment.train.lr, 1e-4);
+  assert.deepEqual(one?.experiment.seeds, [1]);
+  assert.equal(expandRuns(parseExperiment(valid, 'x.aem.json'), [0, 1, 2], [5]).length, 4 * 3);
+});
+
+test('a swept value must satisfy the field it sets', () => {
+  const text = `{ "name": "x", "data": { "format": "synthetic" }, "sweep": { "train.epochs": [1.5] } }`;
+  assert.throws(() => expandRuns(parseExperiment(text, 'x.aem.json'), undefined), /train\.epochs/);
+});
