@@ -10,7 +10,7 @@ import { ConfigError, loadExperimentFile } from '../config/load.js';
 import { BACKENDS, type BackendChoice } from '../config/schema.js';
 import { inspectDataset, formatInspectReport } from '../data/inspect.js';
 import { DataError } from '../data/types.js';
-import type { EngineEvent } from '../protocol/events.js';
+import { WorkerCommandSchema, type EngineEvent } from '../protocol/events.js';
 import { BackendUnavailableError } from './backend.js';
 import { prepareExperiment, resumeRun, runExperiment, type ExperimentHandle } from './experiment.js';
 import { resolveDataConfig } from './resolveData.js';
@@ -43,9 +43,13 @@ async function inspectCommand(file: string, json: boolean): Promise<number> {
 
 async function trainCommand(args: { file?: string; resume?: string; seeds?: number[]; backend?: BackendChoice; parallel?: number; json: boolean }): Promise<number> {
   const view = new TerminalView(process.stderr);
+  // Forked with an IPC channel (by the VS Code extension): events go over IPC while the parent is there,
+  // and training goes on writing its run store if the parent goes away.
+  const ipc = typeof process.send === 'function';
   const emit = (event: EngineEvent) => {
-    if (args.json) process.stdout.write(`${JSON.stringify(event)}\n`);
-    else view.handle(event);
+    if (ipc && process.connected) process.send?.(event);
+    else if (args.json) process.stdout.write(`${JSON.stringify(event)}\n`);
+    else if (!ipc) view.handle(event);
   };
   const workerScript = fileURLToPath(import.meta.url);
   let handle: ExperimentHandle;
@@ -58,6 +62,12 @@ async function trainCommand(args: { file?: string; resume?: string; seeds?: numb
     if (args.parallel) experiment = { ...experiment, compute: { ...experiment.compute, parallel: args.parallel } };
     const folds = await prepareExperiment(experiment, loaded.baseDir, emit);
     handle = runExperiment(experiment, loaded.baseDir, loaded.file, folds, { workerScript, emit, ...(args.seeds ? { seeds: args.seeds } : {}) });
+  }
+  if (ipc) {
+    process.on('message', (raw: unknown) => {
+      if (WorkerCommandSchema.safeParse(raw).success) handle.stop();
+    });
+    process.on('disconnect', () => emit({ type: 'log', level: 'warn', message: 'the parent went away; training goes on' }));
   }
   let interrupts = 0;
   process.on('SIGINT', () => {
