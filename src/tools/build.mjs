@@ -7,6 +7,8 @@ const external = ['h5wasm', 'h5wasm/*', '@tensorflow/*', 'webgpu'];
 
 const targets = [
   { entryPoints: ['src/trainer/cli.ts'], outfile: 'dist/engine.mjs', format: 'esm', banner: { js: '#!/usr/bin/env node\nimport { createRequire as __aemCreateRequire } from "node:module"; const require = __aemCreateRequire(import.meta.url);' } },
+  // Bag reading runs in a worker thread; the engine finds this file next to itself.
+  { entryPoints: ['src/data/bagReaderWorker.ts'], outfile: 'dist/bagReaderWorker.js', format: 'esm', banner: { js: 'import { createRequire as __aemCreateRequire } from "node:module"; const require = __aemCreateRequire(import.meta.url);' } },
   // The extension host loads CommonJS; `vscode` is provided by VS Code itself.
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: [...external, 'vscode'] },
 ].filter((t) => t.entryPoints.every((p) => existsSync(p)));

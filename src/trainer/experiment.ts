@@ -9,6 +9,7 @@ import { parseEngineEvent, type EngineEvent, type RunSummary } from '../protocol
 import { createRunDir, readRunConfig, readSummary, runPaths, writeRunConfig, type ResolvedRunConfig } from './runStore.js';
 import { resolveDataConfig } from './resolveData.js';
 import { checkSplitsForTraining } from './train.js';
+import { selectBackend } from './backend.js';
 import { comparisonTable, type ComparisonRow } from './seedStats.js';
 import type { WorkerJob } from './worker.js';
 
@@ -49,6 +50,8 @@ export function comparisonRows(summaries: RunSummary[]): ComparisonRow[] {
 
 /** Validates the data (and generates the synthetic dataset) before any run starts. */
 export async function prepareExperiment(experiment: Experiment, baseDir: string, emit: ExperimentOptions['emit']): Promise<number[] | undefined> {
+  // An explicit backend that cannot run is invalid input: say so before any run is created.
+  if (experiment.compute.backend !== 'auto') await selectBackend(experiment.compute.backend);
   const { data } = await resolveDataConfig(experiment, baseDir, (done, total) => {
     if (done === total || done % 10 === 0) emit({ type: 'log', level: 'info', message: `generating the synthetic dataset: ${done}/${total} slides` });
   });

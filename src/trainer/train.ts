@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { foldsOf, buildDatasetIndex } from '../data/datasetIndex.js';
 import { BagCache } from '../data/bagCache.js';
-import { readBag, findNonFinite } from '../data/readBag.js';
+import { BagReaderPool } from '../data/bagReaderPool.js';
 import { float16BitsToFloat32 } from '../data/float16.js';
 import { attentionMassOnTruth, readInstanceTruth } from '../data/instanceTruth.js';
 import { DataError, type Bag, type DatasetIndex, type SlideRecord } from '../data/types.js';
@@ -50,6 +50,9 @@ export interface TrainJob {
 
 const PROGRESS_INTERVAL_MS = 500;
 const HEARTBEAT_INTERVAL_MS = 5000;
+const PREFETCH_AHEAD = 2;
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function hiddenDimFor(inputDim: number, configured: number | undefined): number {
   return configured ?? Math.max(1, Math.round(inputDim / 2));
@@ -111,12 +114,12 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const nClasses = index.classes.length;
   const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
 
+  const reader = new BagReaderPool();
   const cache = new BagCache(async (slideId) => {
     const slide = slideById.get(slideId);
     if (!slide) throw new Error(`unknown slide ${slideId}`);
-    const bag = await readBag(slide.source, slideId);
+    const { bag, nonFiniteRow: bad } = await reader.read(slide.source, slideId);
     if (bag.n === 0) throw new DataError([{ slideId, file: slide.source.path, message: `slide ${slideId} (${slide.source.path}) has no instances: remove it from the CSV or re-extract its features` }]);
-    const bad = findNonFinite(bag);
     if (bad >= 0) throw new DataError([{ slideId, file: slide.source.path, message: `slide ${slideId} (${slide.source.path}) has NaN or Inf in its features (instance ${bad}): re-extract its features` }]);
     return bag;
   }, exp.compute.cacheMB * 1024 * 1024);
@@ -217,9 +220,8 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
           return summary;
         }
         const slide = train[state.order[iter] as number] as SlideRecord;
-        const nextSlide = iter + 1 < iters ? train[state.order[iter + 1] as number] : undefined;
         const bag = await cache.get(slide.slideId);
-        if (nextSlide) cache.prefetch(nextSlide.slideId);
+        for (let ahead = 1; ahead <= PREFETCH_AHEAD && iter + ahead < iters; ahead++) cache.prefetch((train[state.order[iter + ahead] as number] as SlideRecord).slideId);
         const cap = exp.train.maxInstances;
         const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
         const x = bagToTensor(bag, rows);
@@ -227,6 +229,8 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
         lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
         const losses = trainStep(model, optimizer, x, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
         x.dispose();
+        // The step is synchronous: give the prefetch's file reads their turn before the next bag is needed.
+        await yieldToEventLoop();
         if (!Number.isFinite(losses.total)) throw new Error(`the loss became ${losses.total} at epoch ${epoch + 1}, step ${iter + 1} (slide ${slide.slideId}): lower the learning rate or check the features`);
         state.trainSums.loss += losses.total;
         state.trainSums.ce += losses.ce;
@@ -307,6 +311,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   } finally {
     optimizer.dispose();
     model.dispose();
+    await reader.close();
   }
 }
 
