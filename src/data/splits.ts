@@ -1,8 +1,7 @@
 // Train / val / test assignment: CLAM split files, a CSV column, a seeded stratified split by case, k-fold.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { SeededRandom } from '../util/seededRandom.js';
 import type { SplitConfig } from '../config/schema.js';
 import { parseCsvCells } from './labelsCsv.js';
 import { dataProblem, errorText } from './problems.js';
@@ -90,20 +89,6 @@ export async function readClamSplitFile(file: string, problems: DataProblem[]): 
   return out;
 }
 
-function rng(seed: number): (from: number, to: number) => number {
-  const gen = xoroshiro128plus(seed | 0);
-  return (from, to) => uniformInt(gen, from, to);
-}
-
-function shuffled<T>(items: T[], next: (from: number, to: number) => number): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = next(0, i);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
-
 interface CaseGroup {
   caseId: string;
   /** Highest class id among the case's slides (a patient with any tumour slide is stratified as tumour). */
@@ -118,14 +103,9 @@ function casesOf(slides: SplitSlide[]): CaseGroup[] {
 
 /** Cases of each stratum, each list shuffled by the seed; strata in ascending order. */
 function shuffledStrata(cases: CaseGroup[], seed: number): string[][] {
-  const next = rng(seed);
+  const rng = SeededRandom.fromSeed(seed | 0);
   const strata = [...new Set(cases.map((c) => c.stratum))].sort((a, b) => a - b);
-  return strata.map((s) =>
-    shuffled(
-      cases.filter((c) => c.stratum === s).map((c) => c.caseId),
-      next,
-    ),
-  );
+  return strata.map((s) => rng.shuffle(cases.filter((c) => c.stratum === s).map((c) => c.caseId)));
 }
 
 /** Splits `total` over groups in proportion to their sizes (largest remainder), never more than caps. */

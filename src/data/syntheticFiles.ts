@@ -6,7 +6,7 @@ import type { PresetSpec } from './syntheticPresets.js';
 
 export const GENERATOR_NAME = 'aem-studio-synthetic';
 /** Bump whenever the generated content changes, so cached datasets are regenerated. */
-export const GENERATOR_VERSION = 2;
+export const GENERATOR_VERSION = 3;
 
 export interface ManifestSlide {
   slideId: string;

@@ -2,7 +2,7 @@
 import type { SplitName } from './types.js';
 import { SPLIT_NAMES } from './types.js';
 import type { PresetSpec } from './syntheticPresets.js';
-import { Rng } from './syntheticRandom.js';
+import { SeededRandom } from '../util/seededRandom.js';
 
 export const CLASS_NAMES: Readonly<Record<2 | 4, readonly string[]>> = {
   2: ['normal', 'tumor'],
@@ -36,7 +36,7 @@ export interface PlannedSlide {
 }
 
 /** Class of each of `count` cases, in the preset shares, rounded so every class with a share appears. */
-function stratifiedLabels(rng: Rng, count: number, classes: 2 | 4): number[] {
+function stratifiedLabels(rng: SeededRandom, count: number, classes: 2 | 4): number[] {
   const shares = CLASS_SHARES[classes];
   const perClass = shares.map((s) => Math.max(count >= shares.length ? 1 : 0, Math.round(s * count)));
   // Absorb rounding in class 0 so the total is exact.
@@ -49,13 +49,13 @@ function stratifiedLabels(rng: Rng, count: number, classes: 2 | 4): number[] {
   return rng.shuffle(labels.slice(0, count));
 }
 
-function bagSize(rng: Rng, bag: PresetSpec['bag']): number {
+function bagSize(rng: SeededRandom, bag: PresetSpec['bag']): number {
   const n = Math.round(bag.median * Math.exp(bag.sigma * rng.normal()));
   return Math.min(bag.max, Math.max(bag.min, n));
 }
 
 export function planSlides(spec: PresetSpec, seed: number, classes: 2 | 4): PlannedSlide[] {
-  const rng = new Rng(seed, 1);
+  const rng = SeededRandom.fromKey(seed, 1);
   interface Draft { split: SplitName; caseNo: number; label: number; n: number; lesionQuantile: number }
   const drafts: Draft[] = [];
   let caseNo = 0;
@@ -63,7 +63,7 @@ export function planSlides(spec: PresetSpec, seed: number, classes: 2 | 4): Plan
     const sizes: number[] = [];
     let remaining = spec.counts[split];
     while (remaining > 0) {
-      const size = remaining >= 2 && rng.uniform() < TWO_SLIDE_CASES ? 2 : 1;
+      const size = remaining >= 2 && rng.float32() < TWO_SLIDE_CASES ? 2 : 1;
       sizes.push(size);
       remaining -= size;
     }
@@ -77,7 +77,7 @@ export function planSlides(spec: PresetSpec, seed: number, classes: 2 | 4): Plan
       const group = drafts.filter((d) => d.split === split && d.label === label);
       const ranks = rng.shuffle(group.map((_, i) => i));
       group.forEach((d, i) => {
-        d.lesionQuantile = ((ranks[i] ?? 0) + rng.uniform()) / group.length;
+        d.lesionQuantile = ((ranks[i] ?? 0) + rng.float32()) / group.length;
       });
     }
   }

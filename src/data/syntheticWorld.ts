@@ -8,7 +8,7 @@
 // Slides get a small stain offset each; the test hospital adds a per-dimension offset and scale.
 import type { PlannedSlide } from './syntheticPlan.js';
 import { LESION_FRACTION, PATCH_SIZE, type PresetSpec } from './syntheticPresets.js';
-import { Rng } from './syntheticRandom.js';
+import { SeededRandom } from '../util/seededRandom.js';
 
 /** Position of the mimic cluster along the lesion direction, as a share of the lesion shift. */
 const MIMIC_SHARE = 0.3;
@@ -43,7 +43,7 @@ export interface SlideContent {
   lesionCount: number;
 }
 
-function randomUnit(rng: Rng, dim: number, orthogonalTo: Float64Array[]): Float64Array {
+function randomUnit(rng: SeededRandom, dim: number, orthogonalTo: Float64Array[]): Float64Array {
   const v = new Float64Array(dim);
   rng.fillNormal(v);
   for (const u of orthogonalTo) {
@@ -62,7 +62,7 @@ function dot(a: Float64Array, b: Float64Array): number {
 }
 
 export function makeWorld(spec: PresetSpec, seed: number, classes: 2 | 4): World {
-  const rng = new Rng(seed, 2);
+  const rng = SeededRandom.fromKey(seed, 2);
   const dim = spec.dim;
   const lesionDir = randomUnit(rng, dim, []);
   const gradeDirs: Float64Array[] = [];
@@ -77,7 +77,7 @@ export function makeWorld(spec: PresetSpec, seed: number, classes: 2 | 4): World
     const along = dot(c, lesionDir) - (k === 0 ? MIMIC_SHARE * spec.signal : 0);
     for (let j = 0; j < dim; j++) c[j] = (c[j] ?? 0) - along * (lesionDir[j] ?? 0);
     centres.push(c);
-    clusterSd.push(0.8 + 0.4 * rng.uniform());
+    clusterSd.push(0.8 + 0.4 * rng.float32());
   }
 
   const lesionShift: Float64Array[] = [];
@@ -100,8 +100,8 @@ export function makeWorld(spec: PresetSpec, seed: number, classes: 2 | 4): World
 }
 
 /** Patch grid in raster order, like a tiler walking over a roughly rectangular piece of tissue. */
-function layoutCoords(rng: Rng, n: number): { coords: Int32Array; width: number } {
-  const aspect = 0.6 + rng.uniform();
+function layoutCoords(rng: SeededRandom, n: number): { coords: Int32Array; width: number } {
+  const aspect = 0.6 + rng.float32();
   const width = Math.max(1, Math.ceil(Math.sqrt(n * aspect)));
   const x0 = rng.int(0, 80) * PATCH_SIZE;
   const y0 = rng.int(0, 80) * PATCH_SIZE;
@@ -114,7 +114,7 @@ function layoutCoords(rng: Rng, n: number): { coords: Int32Array; width: number 
 }
 
 /** Tissue cluster of each instance: Voronoi regions around a few seeds, each seed drawn from the slide mixture. */
-function assignClusters(rng: Rng, n: number, width: number, clusters: number): Uint8Array {
+function assignClusters(rng: SeededRandom, n: number, width: number, clusters: number): Uint8Array {
   const cumulative = new Float64Array(clusters);
   let total = 0;
   for (let k = 0; k < clusters; k++) {
@@ -124,13 +124,13 @@ function assignClusters(rng: Rng, n: number, width: number, clusters: number): U
   const regions = rng.int(3, 8);
   const rows = Math.ceil(n / width);
   const seeds = Array.from({ length: regions }, () => ({
-    x: rng.uniform() * width,
-    y: rng.uniform() * rows,
+    x: rng.float32() * width,
+    y: rng.float32() * rows,
     cluster: rng.pickCumulative(cumulative),
   }));
   const out = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    if (rng.uniform() < 0.2) {
+    if (rng.float32() < 0.2) {
       out[i] = rng.pickCumulative(cumulative);
       continue;
     }
@@ -151,7 +151,7 @@ function assignClusters(rng: Rng, n: number, width: number, clusters: number): U
 }
 
 /** The lesion: the `count` instances nearest a random centre, i.e. one compact region. */
-function lesionRegion(rng: Rng, n: number, width: number, count: number): Uint8Array {
+function lesionRegion(rng: SeededRandom, n: number, width: number, count: number): Uint8Array {
   const centre = rng.int(0, n - 1);
   const cx = centre % width;
   const cy = Math.floor(centre / width);
@@ -173,7 +173,7 @@ function lesionCount(slide: PlannedSlide, classes: 2 | 4): number {
 }
 
 export function generateSlide(world: World, slide: PlannedSlide): SlideContent {
-  const rng = new Rng(world.seed, 3, slide.index);
+  const rng = SeededRandom.fromKey(world.seed, 3, slide.index);
   const { dim, centres } = world;
   const n = slide.n;
   const { coords, width } = layoutCoords(rng, n);
@@ -198,7 +198,7 @@ export function generateSlide(world: World, slide: PlannedSlide): SlideContent {
     const row = i * dim;
     for (let j = 0; j < dim; j++) features[row + j] = (b[j] ?? 0) + sd * (scale[j] ?? 1) * rng.normal();
     if (truth[i] !== 1) continue;
-    const grade = slideGrade > 1 && rng.uniform() < LOWER_GRADE_SHARE ? rng.int(1, slideGrade - 1) : slideGrade;
+    const grade = slideGrade > 1 && rng.float32() < LOWER_GRADE_SHARE ? rng.int(1, slideGrade - 1) : slideGrade;
     const shift = world.lesionShift[grade - 1] as Float64Array;
     const amount = intensity * (1 + 0.2 * rng.normal());
     for (let j = 0; j < dim; j++) features[row + j] = (features[row + j] ?? 0) + amount * (shift[j] ?? 0) * (scale[j] ?? 1);

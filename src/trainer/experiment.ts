@@ -10,7 +10,7 @@ import { createRunDir, readRunConfig, readSummary, runPaths, writeRunConfig, typ
 import { resolveDataConfig } from './resolveData.js';
 import { checkSplitsForTraining } from './train.js';
 import { selectBackend } from './backend.js';
-import { comparisonTable, type ComparisonRow } from './seedStats.js';
+import { comparisonRows, comparisonTable, TABLE_METRICS } from './seedStats.js';
 import type { WorkerJob } from './worker.js';
 
 export interface ExperimentOptions {
@@ -28,25 +28,7 @@ export interface ExperimentResult {
   table: string;
 }
 
-export const TABLE_METRICS = ['test AUROC', 'test F1', 'test accuracy', 'test entropy'] as const;
-
-export function comparisonRows(summaries: RunSummary[]): ComparisonRow[] {
-  const groups = new Map<string, RunSummary[]>();
-  for (const s of summaries) groups.set(s.configLabel, [...(groups.get(s.configLabel) ?? []), s]);
-  return [...groups].map(([config, runs]) => {
-    const best = runs.map((r) => r.best).filter((b): b is NonNullable<RunSummary['best']> => b !== null);
-    return {
-      config,
-      seeds: best.length,
-      metrics: {
-        'test AUROC': best.map((b) => b.auroc).filter((v): v is number => v !== null),
-        'test F1': best.map((b) => b.f1),
-        'test accuracy': best.map((b) => b.accuracy),
-        'test entropy': best.map((b) => b.entropy),
-      },
-    };
-  });
-}
+export { comparisonRows, TABLE_METRICS } from './seedStats.js';
 
 /** Validates the data (and generates the synthetic dataset) before any run starts. */
 export async function prepareExperiment(experiment: Experiment, baseDir: string, emit: ExperimentOptions['emit']): Promise<number[] | undefined> {

@@ -1,4 +1,5 @@
 // Summaries of a metric over seeds (mean ± sample std) and a plain-text comparison table.
+import type { RunSummary } from '../protocol/events.js';
 
 /** Arithmetic mean; NaN for no values. */
 export function mean(xs: readonly number[]): number {
@@ -52,3 +53,25 @@ export function comparisonTable(rows: readonly ComparisonRow[], metricNames: rea
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(header), rule, ...body.map(line)].join('\n');
 }
+
+/** The columns of the table over seeds; pure, so the extension can build it without the engine. */
+export const TABLE_METRICS = ['test AUROC', 'test F1', 'test accuracy', 'test entropy'] as const;
+
+export function comparisonRows(summaries: RunSummary[]): ComparisonRow[] {
+  const groups = new Map<string, RunSummary[]>();
+  for (const s of summaries) groups.set(s.configLabel, [...(groups.get(s.configLabel) ?? []), s]);
+  return [...groups].map(([config, runs]) => {
+    const best = runs.map((r) => r.best).filter((b): b is NonNullable<RunSummary['best']> => b !== null);
+    return {
+      config,
+      seeds: best.length,
+      metrics: {
+        'test AUROC': best.map((b) => b.auroc).filter((v): v is number => v !== null),
+        'test F1': best.map((b) => b.f1),
+        'test accuracy': best.map((b) => b.accuracy),
+        'test entropy': best.map((b) => b.entropy),
+      },
+    };
+  });
+}
+

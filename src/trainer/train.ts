@@ -17,7 +17,7 @@ import { classificationMetrics, selectionScore } from './metrics.js';
 import { GatedAbmil, initAbmilParams } from './models/abmil.js';
 import type { MilModel } from './models/types.js';
 import { resolveDataConfig } from './resolveData.js';
-import { SeededRandom } from './rng.js';
+import { SeededRandom } from '../util/seededRandom.js';
 import {
   appendMetrics,
   readMetrics,

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
 import { GatedAbmil, initAbmilParams } from '../../src/trainer/models/abmil.js';
 import { AdamW } from '../../src/trainer/adamw.js';
-import { SeededRandom } from '../../src/trainer/rng.js';
+import { SeededRandom } from '../../src/util/seededRandom.js';
 import { trainStep } from '../../src/trainer/step.js';
 
 function median(xs: number[]): number {

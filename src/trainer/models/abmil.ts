@@ -5,7 +5,7 @@
 // (a small explicit transpose before or after), the V and U branches share one fused matMul, and no
 // intermediate is computed twice.
 import * as tf from '@tensorflow/tfjs-core';
-import type { SeededRandom } from '../rng.js';
+import type { SeededRandom } from '../../util/seededRandom.js';
 import type { ForwardOptions, MilForward, MilModel, ModelShape } from './types.js';
 
 export const ABMIL_PARAM_NAMES = [
