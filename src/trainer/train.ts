@@ -2,18 +2,16 @@
 // AdamW, half-cosine learning rate and lambda per iteration, validation and test after every epoch,
 // best epoch by val AUROC + val F1. Checkpoints let a stopped or killed run continue exactly.
 import { existsSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import { foldsOf, buildDatasetIndex } from '../data/datasetIndex.js';
 import { BagCache } from '../data/bagCache.js';
 import { BagReaderPool } from '../data/bagReaderPool.js';
-import { float16BitsToFloat32 } from '../data/float16.js';
-import { attentionMassOnTruth, readInstanceTruth } from '../data/instanceTruth.js';
-import { DataError, type Bag, type DatasetIndex, type SlideRecord } from '../data/types.js';
-import type { EngineEvent, EvalEpochMetrics, RunSummary, TrainEpochMetrics } from '../protocol/events.js';
+import { DataError, type DatasetIndex, type SlideRecord } from '../data/types.js';
+import type { EngineEvent, RunSummary, TrainEpochMetrics } from '../protocol/events.js';
 import { AdamW } from './adamw.js';
-import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
+import { bagToTensor } from './bagTensor.js';
+import { evaluateSplit } from './evaluate.js';
 import { selectBackend, type BackendInfo } from './backend.js';
-import { classificationMetrics, selectionScore } from './metrics.js';
+import { selectionScore } from './metrics.js';
 import { GatedAbmil, initAbmilParams } from './models/abmil.js';
 import type { MilModel } from './models/types.js';
 import { resolveDataConfig } from './resolveData.js';
@@ -28,11 +26,10 @@ import {
   writePredictions,
   writeRunConfig,
   writeSummary,
-  type PredictionRow,
   type ResolvedRunConfig,
 } from './runStore.js';
 import { lambdaAt, learningRateAt } from './schedules.js';
-import { evaluateBag, trainStep, type Objective } from './step.js';
+import { trainStep, type Objective } from './step.js';
 import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
 
 export interface TrainHooks {
@@ -76,20 +73,6 @@ export function checkSplitsForTraining(index: DatasetIndex): void {
     }
   }
   if (problems.length > 0) throw new DataError(problems);
-}
-
-function bagToTensor(bag: Bag, rows?: Int32Array): tf.Tensor2D {
-  const full = bag.dtype === 'float16' ? float16BitsToFloat32(bag.features as Uint16Array) : (bag.features as Float32Array);
-  if (!rows) return tf.tensor2d(full, [bag.n, bag.d]);
-  const picked = new Float32Array(rows.length * bag.d);
-  rows.forEach((r, i) => picked.set(full.subarray(r * bag.d, (r + 1) * bag.d), i * bag.d));
-  return tf.tensor2d(picked, [rows.length, bag.d]);
-}
-
-interface EvalOutcome {
-  metrics: EvalEpochMetrics;
-  predictions: PredictionRow[];
-  attention: { slide: SlideRecord; values: Float32Array; heads: number; coords?: Int32Array }[];
 }
 
 export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSummary> {
@@ -313,79 +296,4 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
     model.dispose();
     await reader.close();
   }
-}
-
-async function evaluateSplit(
-  model: MilModel,
-  cache: BagCache,
-  slides: SlideRecord[],
-  split: 'val' | 'test',
-  epoch: number,
-  objective: Objective,
-  topK: number,
-  index: DatasetIndex,
-): Promise<EvalOutcome> {
-  const started = Date.now();
-  const topk = new TopkAccumulator(topK);
-  const labels: number[] = [];
-  const probs: number[][] = [];
-  let loss = 0;
-  let ce = 0;
-  let regulariser = 0;
-  let entropy = 0;
-  let entropyNorm = 0;
-  let tumourMass = 0;
-  let tumourBags = 0;
-  const predictions: PredictionRow[] = [];
-  const attention: EvalOutcome['attention'] = [];
-  for (let i = 0; i < slides.length; i++) {
-    const slide = slides[i] as SlideRecord;
-    const next = slides[i + 1];
-    const bag = await cache.get(slide.slideId);
-    if (next) cache.prefetch(next.slideId);
-    const x = bagToTensor(bag);
-    const r = evaluateBag(model, x, slide.label, objective);
-    x.dispose();
-    loss += r.total;
-    ce += r.ce;
-    regulariser += r.regulariser;
-    labels.push(slide.label);
-    probs.push(Array.from(r.probs));
-    // Entropy and top-k are averaged over heads, like the regulariser.
-    for (let h = 0; h < r.heads; h++) {
-      const a = r.attention.subarray(h * bag.n, (h + 1) * bag.n);
-      entropy += attentionEntropy(a) / r.heads;
-      entropyNorm += normalisedEntropy(a) / r.heads;
-      topk.add(a);
-    }
-    if (index.truthDir) {
-      const truth = await readInstanceTruth(index.truthDir, slide.slideId);
-      if (truth && truth.some((t) => t === 1)) {
-        tumourMass += attentionMassOnTruth(r.attention.subarray(0, bag.n), truth);
-        tumourBags += 1;
-      }
-    }
-    predictions.push({ slideId: slide.slideId, split, label: slide.label, labelName: slide.labelName, probs: r.probs });
-    attention.push({ slide, values: r.attention, heads: r.heads, ...(bag.coords ? { coords: bag.coords } : {}) });
-  }
-  const n = slides.length;
-  const cls = classificationMetrics(labels, probs, index.classes.length);
-  const metrics: EvalEpochMetrics = {
-    epoch,
-    split,
-    loss: loss / n,
-    ce: ce / n,
-    regulariser: regulariser / n,
-    auroc: cls.auroc,
-    ...(cls.aurocUndefinedReason ? { aurocUndefinedReason: cls.aurocUndefinedReason } : {}),
-    f1: cls.f1,
-    accuracy: cls.accuracy,
-    entropy: entropy / n,
-    entropyNormalised: entropyNorm / n,
-    topk: Array.from(topk.mean()),
-    ...(index.truthDir ? { tumourAttention: tumourBags > 0 ? tumourMass / tumourBags : null } : {}),
-    bags: n,
-    seconds: (Date.now() - started) / 1000,
-  };
-  return { metrics, predictions, attention };
 }

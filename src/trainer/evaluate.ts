@@ -1,0 +1,94 @@
+// Evaluates the model on every bag of a split: losses, classification metrics, attention entropy,
+// the top-k cumulative attention curve, tumour attention mass, and the per-slide outputs to save.
+import type { BagCache } from '../data/bagCache.js';
+import { attentionMassOnTruth, readInstanceTruth } from '../data/instanceTruth.js';
+import type { DatasetIndex, SlideRecord } from '../data/types.js';
+import type { EvalEpochMetrics } from '../protocol/events.js';
+import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
+import { bagToTensor } from './bagTensor.js';
+import type { AttentionEntry } from './checkpoint.js';
+import { classificationMetrics } from './metrics.js';
+import type { MilModel } from './models/types.js';
+import type { PredictionRow } from './runStore.js';
+import { evaluateBag, type Objective } from './step.js';
+
+export interface EvalOutcome {
+  metrics: EvalEpochMetrics;
+  predictions: PredictionRow[];
+  attention: AttentionEntry[];
+}
+
+export async function evaluateSplit(
+  model: MilModel,
+  cache: BagCache,
+  slides: SlideRecord[],
+  split: 'val' | 'test',
+  epoch: number,
+  objective: Objective,
+  topK: number,
+  index: DatasetIndex,
+): Promise<EvalOutcome> {
+  const started = Date.now();
+  const topk = new TopkAccumulator(topK);
+  const labels: number[] = [];
+  const probs: number[][] = [];
+  let loss = 0;
+  let ce = 0;
+  let regulariser = 0;
+  let entropy = 0;
+  let entropyNorm = 0;
+  let tumourMass = 0;
+  let tumourBags = 0;
+  const predictions: PredictionRow[] = [];
+  const attention: EvalOutcome['attention'] = [];
+  for (let i = 0; i < slides.length; i++) {
+    const slide = slides[i] as SlideRecord;
+    const next = slides[i + 1];
+    const bag = await cache.get(slide.slideId);
+    if (next) cache.prefetch(next.slideId);
+    const x = bagToTensor(bag);
+    const r = evaluateBag(model, x, slide.label, objective);
+    x.dispose();
+    loss += r.total;
+    ce += r.ce;
+    regulariser += r.regulariser;
+    labels.push(slide.label);
+    probs.push(Array.from(r.probs));
+    // Entropy and top-k are averaged over heads, like the regulariser.
+    for (let h = 0; h < r.heads; h++) {
+      const a = r.attention.subarray(h * bag.n, (h + 1) * bag.n);
+      entropy += attentionEntropy(a) / r.heads;
+      entropyNorm += normalisedEntropy(a) / r.heads;
+      topk.add(a);
+    }
+    if (index.truthDir) {
+      const truth = await readInstanceTruth(index.truthDir, slide.slideId);
+      if (truth && truth.some((t) => t === 1)) {
+        tumourMass += attentionMassOnTruth(r.attention.subarray(0, bag.n), truth);
+        tumourBags += 1;
+      }
+    }
+    predictions.push({ slideId: slide.slideId, split, label: slide.label, labelName: slide.labelName, probs: r.probs });
+    attention.push({ slide, values: r.attention, heads: r.heads, ...(bag.coords ? { coords: bag.coords } : {}) });
+  }
+  const n = slides.length;
+  const cls = classificationMetrics(labels, probs, index.classes.length);
+  const metrics: EvalEpochMetrics = {
+    epoch,
+    split,
+    loss: loss / n,
+    ce: ce / n,
+    regulariser: regulariser / n,
+    auroc: cls.auroc,
+    ...(cls.aurocUndefinedReason ? { aurocUndefinedReason: cls.aurocUndefinedReason } : {}),
+    f1: cls.f1,
+    accuracy: cls.accuracy,
+    entropy: entropy / n,
+    entropyNormalised: entropyNorm / n,
+    topk: Array.from(topk.mean()),
+    ...(index.truthDir ? { tumourAttention: tumourBags > 0 ? tumourMass / tumourBags : null } : {}),
+    bags: n,
+    seconds: (Date.now() - started) / 1000,
+  };
+  return { metrics, predictions, attention };
+}
