@@ -10,6 +10,8 @@ import { createRunDir, readRunConfig, readSummary, runPaths, writeRunConfig, typ
 import { resolveDataConfig } from './resolveData.js';
 import { checkSplitsForTraining } from './train.js';
 import { selectBackend } from './backend.js';
+import { scanFeatureValues } from './scanFeatures.js';
+import type { SlideRecord } from '../data/types.js';
 import { comparisonRows, comparisonTable, TABLE_METRICS } from './seedStats.js';
 import type { WorkerJob } from './worker.js';
 
@@ -38,7 +40,19 @@ export async function prepareExperiment(experiment: Experiment, baseDir: string,
     if (done === total || done % 10 === 0) emit({ type: 'log', level: 'info', message: `generating the synthetic dataset: ${done}/${total} slides` });
   });
   const folds = foldsOf(data.split);
-  for (const fold of folds ?? [undefined]) checkSplitsForTraining(await buildDatasetIndex(data, baseDir, fold !== undefined ? { fold } : {}));
+  const slides = new Map<string, SlideRecord>();
+  for (const fold of folds ?? [undefined]) {
+    const index = await buildDatasetIndex(data, baseDir, fold !== undefined ? { fold } : {});
+    checkSplitsForTraining(index);
+    for (const s of index.slides) slides.set(s.slideId, s);
+  }
+  let lastReport = Date.now();
+  await scanFeatureValues([...slides.values()], (done, total) => {
+    if (done === total || Date.now() - lastReport > 5000) {
+      lastReport = Date.now();
+      emit({ type: 'log', level: 'info', message: `checked the features of ${done}/${total} slides` });
+    }
+  });
   return folds;
 }
 

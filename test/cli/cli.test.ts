@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseEngineEventLine, type EngineEvent } from '../../src/protocol/events.js';
 import { goldenDir, projectRoot } from '../helpers/paths.js';
+import { writeFeatureH5 } from '../../src/data/syntheticH5.js';
+import { ensureSyntheticDataset } from '../../src/data/synthetic.js';
 
 const engine = path.join(projectRoot, 'dist', 'engine.mjs');
 const work = mkdtempSync(path.join(os.tmpdir(), 'aem-cli-test-'));
@@ -97,4 +99,20 @@ test('inspect --json lists every slide of the dataset', () => {
   assert.equal(report.slides.length, 12);
   assert.equal(report.slides.find((s) => s.slideId === 'slide_11')?.n, 1);
   assert.deepEqual(report.problems, []);
+});
+
+test('NaN or Inf in any bag stops the experiment before training, listing every such slide', async () => {
+  const made = await ensureSyntheticDataset({ preset: 'tiny', seed: 0, classes: 2, dir: path.join(work, 'tiny_nan') });
+  const victims = readdirSync(made.features).slice(0, 2).map((f) => f.replace(/\.h5$/, ''));
+  for (const [i, slide] of victims.entries()) {
+    const features = new Float32Array(10 * 32).fill(0.5);
+    features[3 * 32 + 7] = i === 0 ? Number.NaN : Number.POSITIVE_INFINITY;
+    rmSync(path.join(made.features, `${slide}.h5`));
+    await writeFeatureH5(path.join(made.features, `${slide}.h5`), { n: 10, d: 32, dtype: 'float32', features, coords: new Int32Array(20), coordAttrs: { patch_size: 256, patch_level: 0 } });
+  }
+  const file = writeExperiment('nan', { name: 'nan', data: { format: 'clam', features: made.features, csv: made.csv, split: { kind: 'clam', file: made.splitFile } }, train: { epochs: 1 }, compute: { backend: 'cpu' } });
+  const r = aemTrain([file]);
+  assert.equal(r.code, 2, r.stderr);
+  for (const slide of victims) assert.match(r.stderr, new RegExp(`slide ${slide} .*NaN or Inf in its features \\(first at instance 3\\)`));
+  assert.equal(existsSync(path.join(work, '.aem', 'runs', 'nan')), false, 'no run folder was created');
 });
