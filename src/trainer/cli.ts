@@ -137,13 +137,19 @@ function reportError(err: unknown, json: boolean): number {
 
 const invokedDirectly = process.argv[1] !== undefined && realpathSync(fileURLToPath(import.meta.url)) === realpathSync(process.argv[1]);
 if (invokedDirectly) {
+  // Forked with IPC, the open channel would keep this process alive after its work is done.
+  const letGo = () => {
+    if (process.connected) process.disconnect();
+  };
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
+      letGo();
     },
     (err: unknown) => {
       process.stderr.write(`aem-train: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
       process.exitCode = EXIT.failed;
+      letGo();
     },
   );
 }

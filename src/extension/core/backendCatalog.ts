@@ -1,0 +1,38 @@
+// What each training backend needs and whether it is installed where the engine looks for it: the
+// extension's own node_modules, and the folder Set Up GPU Backend installs into.
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { BackendChoice } from '../../config/schema.js';
+
+export interface BackendEntry {
+  name: BackendChoice;
+  packages: string[];
+  needs: string;
+}
+
+export const BACKEND_CATALOG: BackendEntry[] = [
+  { name: 'auto', packages: [], needs: 'tries tensorflow-gpu, webgpu, tensorflow, wasm, cpu in that order, each only when installed, and says why it skipped each' },
+  { name: 'tensorflow-gpu', packages: ['@tensorflow/tfjs-node-gpu'], needs: 'an NVIDIA GPU with CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0); install with "AEM: Set Up GPU Backend"' },
+  { name: 'webgpu', packages: ['webgpu', '@tensorflow/tfjs-backend-webgpu'], needs: 'the webgpu (Dawn) and @tensorflow/tfjs-backend-webgpu packages and a GPU with a Vulkan, Metal or D3D12 driver' },
+  { name: 'tensorflow', packages: ['@tensorflow/tfjs-node'], needs: '@tensorflow/tfjs-node, whose install downloads libtensorflow (needs the internet)' },
+  { name: 'wasm', packages: ['@tensorflow/tfjs-backend-wasm'], needs: 'nothing: bundled with AEM Studio (fast on CPU with SIMD)' },
+  { name: 'cpu', packages: ['@tensorflow/tfjs-backend-cpu'], needs: 'nothing: bundled with AEM Studio (the slowest, always there)' },
+];
+
+/** The installed version of a package resolved from any of the roots (folders holding node_modules). */
+export function installedVersion(pkg: string, roots: string[]): string | undefined {
+  for (const root of roots) {
+    try {
+      const require = createRequire(path.join(root, 'package.json'));
+      return (require(`${pkg}/package.json`) as { version?: string }).version;
+    } catch {
+      // not under this root
+    }
+  }
+  return undefined;
+}
+
+export function backendStatus(entry: BackendEntry, roots: string[]): { installed: boolean; versions: string[] } {
+  const versions = entry.packages.map((p) => installedVersion(p, roots));
+  return { installed: versions.every((v) => v !== undefined), versions: entry.packages.map((p, i) => `${p} ${versions[i] ?? 'not installed'}`) };
+}

@@ -1,0 +1,109 @@
+// Reads the run store of an experiment (<output>/<experiment>/<run-id>/) into records for the tree:
+// what each run is (sweep values, seed, fold), its state, its progress and its best test AUROC.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { RunSummarySchema, type RunSummary } from '../../protocol/events.js';
+import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile, type Heartbeat, type PidProbe } from './liveness.js';
+import { lockIsLive, readRunLock } from './runLock.js';
+
+/**
+ * running: a live process trains it; interrupted: its summary says running but nothing trains it any
+ * more; pending: the engine created its folder but has not started it (queued, or never started).
+ */
+export type RunState = 'pending' | 'running' | 'done' | 'stopped' | 'failed' | 'interrupted';
+
+export interface RunRecord {
+  runId: string;
+  dir: string;
+  experiment: string;
+  configLabel: string;
+  seed: number;
+  fold?: number;
+  sweepValues: Record<string, number>;
+  state: RunState;
+  epochsDone: number;
+  epochs: number;
+  bestEpoch: number | null;
+  bestTestAuroc: number | null;
+  error?: string;
+  heartbeat?: Heartbeat;
+  createdAt: string;
+}
+
+interface RunConfigFile {
+  runId: string;
+  seed: number;
+  fold?: number;
+  sweepValues?: Record<string, number>;
+  configLabel: string;
+  createdAt?: string;
+  experiment: { name: string; train?: { epochs?: number } };
+}
+
+function isRunConfig(v: unknown): v is RunConfigFile {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return typeof c.runId === 'string' && typeof c.seed === 'number' && typeof c.configLabel === 'string' && typeof c.experiment === 'object' && c.experiment !== null;
+}
+
+export function readRunSummary(dir: string): RunSummary | undefined {
+  const parsed = RunSummarySchema.safeParse(readJsonFile(path.join(dir, 'summary.json')));
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function classifyRun(summary: RunSummary | undefined, heartbeat: Heartbeat | undefined, lockLive: boolean, now: number, alive: PidProbe): RunState {
+  if (!summary) return lockLive ? 'running' : 'pending';
+  if (summary.status !== 'running') return summary.status;
+  return heartbeatIsLive(heartbeat, now, alive) || lockLive ? 'running' : 'interrupted';
+}
+
+export function readRunRecord(dir: string, now = Date.now(), alive: PidProbe = isPidAlive): RunRecord | undefined {
+  const config = readJsonFile(path.join(dir, 'config.json'));
+  if (!isRunConfig(config)) return undefined;
+  const summary = readRunSummary(dir);
+  const heartbeat = readHeartbeat(dir);
+  const lockLive = lockIsLive(readRunLock(dir), now, alive);
+  return {
+    runId: config.runId,
+    dir,
+    experiment: config.experiment.name,
+    configLabel: config.configLabel,
+    seed: config.seed,
+    ...(config.fold !== undefined ? { fold: config.fold } : {}),
+    sweepValues: config.sweepValues ?? {},
+    state: classifyRun(summary, heartbeat, lockLive, now, alive),
+    epochsDone: summary?.epochsDone ?? 0,
+    epochs: summary?.epochs ?? config.experiment.train?.epochs ?? 0,
+    bestEpoch: summary?.bestEpoch ?? null,
+    bestTestAuroc: summary?.best?.auroc ?? null,
+    ...(summary?.error ? { error: summary.error } : {}),
+    ...(heartbeat ? { heartbeat } : {}),
+    createdAt: config.createdAt ?? '',
+  };
+}
+
+/** Every run folder of one experiment, ordered by configuration, fold, seed, then age. */
+export function scanExperimentRuns(outputRoot: string, experimentName: string, now = Date.now(), alive: PidProbe = isPidAlive): RunRecord[] {
+  const root = path.join(outputRoot, experimentName);
+  if (!existsSync(root)) return [];
+  const records: RunRecord[] = [];
+  for (const entry of readdirSync(root, { withFileTypes: true })) {
+    if (!entry.isDirectory()) continue;
+    const record = readRunRecord(path.join(root, entry.name), now, alive);
+    if (record) records.push(record);
+  }
+  return records.sort(
+    (a, b) => a.configLabel.localeCompare(b.configLabel, undefined, { numeric: true }) || (a.fold ?? 0) - (b.fold ?? 0) || a.seed - b.seed || a.createdAt.localeCompare(b.createdAt),
+  );
+}
+
+/** Experiment folders under a run-store root (for runs whose experiment file is gone). */
+export function listExperimentDirs(outputRoot: string): string[] {
+  if (!existsSync(outputRoot) || !statSync(outputRoot).isDirectory()) return [];
+  return readdirSync(outputRoot, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+}
+
+export const RESUMABLE_STATES: readonly RunState[] = ['interrupted', 'stopped', 'failed', 'pending'];
