@@ -55,6 +55,21 @@ export type EvalEpochMetrics = z.infer<typeof EvalEpochMetricsSchema>;
 export const MetricsLineSchema = z.discriminatedUnion('split', [TrainEpochMetricsSchema, EvalEpochMetricsSchema]);
 export type MetricsLine = z.infer<typeof MetricsLineSchema>;
 
+/** The valid metric lines of metrics.jsonl text; a torn or foreign line is skipped. */
+export function parseMetricsLines(text: string): MetricsLine[] {
+  const out: MetricsLine[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      const parsed = MetricsLineSchema.safeParse(JSON.parse(line));
+      if (parsed.success) out.push(parsed.data);
+    } catch {
+      // a line cut short by a crash
+    }
+  }
+  return out;
+}
+
 export const RunStatusSchema = z.enum(['running', 'done', 'stopped', 'failed']);
 export type RunStatus = z.infer<typeof RunStatusSchema>;
 

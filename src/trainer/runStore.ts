@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
-import { MetricsLineSchema, RunSummarySchema, type BackendRecord, type MetricsLine, type RunSummary } from '../protocol/events.js';
+import { parseMetricsLines, RunSummarySchema, type BackendRecord, type MetricsLine, type RunSummary } from '../protocol/events.js';
 import { appendLinesDurably, writeFileAtomic, writeJsonAtomic } from './atomicFile.js';
 
 export interface RunPaths {
@@ -84,17 +84,7 @@ export function appendMetrics(paths: RunPaths, lines: MetricsLine[]): void {
 export function readMetrics(dir: string): MetricsLine[] {
   const file = runPaths(dir).metrics;
   if (!existsSync(file)) return [];
-  const out: MetricsLine[] = [];
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const parsed = MetricsLineSchema.safeParse(JSON.parse(line));
-      if (parsed.success) out.push(parsed.data);
-    } catch {
-      // a line cut short by a crash
-    }
-  }
-  return out;
+  return parseMetricsLines(readFileSync(file, 'utf8'));
 }
 
 /** Drops metric lines after `lastEpoch`, so a resumed run does not record an epoch twice. */

@@ -2,7 +2,7 @@
 // since, so a window that re-attaches to a run trained by an engine it did not start sees every epoch.
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { MetricsLineSchema, type MetricsLine } from '../../protocol/events.js';
+import { parseMetricsLines, type MetricsLine } from '../../protocol/events.js';
 
 export class MetricsFollower {
   private offset = 0;
@@ -29,16 +29,6 @@ export class MetricsFollower {
     const end = text.lastIndexOf('\n');
     if (end < 0) return [];
     this.offset += Buffer.byteLength(text.slice(0, end + 1));
-    const out: MetricsLine[] = [];
-    for (const line of text.slice(0, end).split('\n')) {
-      if (!line.trim()) continue;
-      try {
-        const parsed = MetricsLineSchema.safeParse(JSON.parse(line));
-        if (parsed.success) out.push(parsed.data);
-      } catch {
-        // not a metrics line
-      }
-    }
-    return out;
+    return parseMetricsLines(text.slice(0, end));
   }
 }

@@ -10,8 +10,7 @@ import * as path from 'node:path';
 import { applyEdits, modify } from 'jsonc-parser';
 import type { FrameLocator, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from '../harness/browser.js';
-import { collectLogs, printLog, startCodeServer, type CodeServer } from '../harness/codeServer.js';
-import { processTree } from '../harness/processes.js';
+import { printLog, shutDownCodeServer, startCodeServer, type CodeServer } from '../harness/codeServer.js';
 import { ensureTools, envNumber, log, repoRoot } from '../harness/tools.js';
 import { openWorkbench, screenshot, workbenchUrl } from '../harness/workbench.js';
 
@@ -244,14 +243,7 @@ async function main(): Promise<number> {
     if (cs) printLog('code-server log', cs.logTail(60));
   } finally {
     await browser?.close();
-    if (cs) {
-      const pid = cs.pid;
-      await cs.stop();
-      const left = processTree(pid);
-      log(left.length === 0 ? 'code-server and its children stopped' : `processes left: ${left.join(' ')}`);
-    }
-    collectLogs(runDir, path.join(outDir, 'logs'));
-    if (process.env.AEM_VSCODE_KEEP !== '1') rmSync(runDir, { recursive: true, force: true });
+    await shutDownCodeServer(cs, runDir, path.join(outDir, 'logs'));
   }
   for (const s of skipped) console.log(`SKIP ${s} (a later issue adds it; not faked)`);
   if (ok && process.env.AEM_E2E_UPDATE_MEDIA === '1') {

@@ -2,10 +2,10 @@
 // own process group, waits for /healthz with a timeout, prints its log when it does not come up, and
 // stops exactly its process tree.
 import { spawn } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import { onInterrupt, stopTree } from './processes.js';
+import { onInterrupt, processTree, stopTree } from './processes.js';
 import { envNumber, log, type Tools } from './tools.js';
 
 export interface CodeServerOptions {
@@ -200,4 +200,19 @@ export function collectLogs(runDir: string, dest: string): void {
   }
   const logs = path.join(runDir, 'user-data', 'logs');
   if (existsSync(logs)) cpSync(logs, path.join(dest, 'vscode-logs'), { recursive: true });
+}
+
+/**
+ * Stops the server and everything it started, says whether any process was left, keeps its logs in
+ * `logsDir` and removes its scratch folder (kept with AEM_VSCODE_KEEP=1).
+ */
+export async function shutDownCodeServer(cs: CodeServer | undefined, runDir: string, logsDir: string): Promise<void> {
+  if (cs) {
+    const pid = cs.pid;
+    await cs.stop();
+    const left = processTree(pid);
+    log(left.length === 0 ? 'code-server and its children stopped' : `processes left: ${left.join(' ')}`);
+  }
+  collectLogs(runDir, logsDir);
+  if (process.env.AEM_VSCODE_KEEP !== '1') rmSync(runDir, { recursive: true, force: true });
 }

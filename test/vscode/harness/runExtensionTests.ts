@@ -7,8 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { launchBrowser, type Browser } from './browser.js';
-import { collectLogs, printLog, startCodeServer, type CodeServer } from './codeServer.js';
-import { processTree } from './processes.js';
+import { printLog, shutDownCodeServer, startCodeServer, type CodeServer } from './codeServer.js';
 import { buildSuiteIndex } from './suiteIndex.js';
 import { ensureTools, envNumber, log, repoRoot, withTimeout } from './tools.js';
 import { openWorkbench, remoteUri, screenshot, workbenchUrl } from './workbench.js';
@@ -98,14 +97,7 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     await browser?.close();
-    if (cs) {
-      const pid = cs.pid;
-      await cs.stop();
-      const left = processTree(pid);
-      log(left.length === 0 ? 'code-server and its children stopped' : `processes left: ${left.join(' ')}`);
-    }
-    collectLogs(runDir, path.join(outDir, 'logs'));
-    if (process.env.AEM_VSCODE_KEEP !== '1') rmSync(runDir, { recursive: true, force: true });
+    await shutDownCodeServer(cs, runDir, path.join(outDir, 'logs'));
     if (code !== 0) log(`logs and screenshots: ${path.relative(process.cwd(), outDir)}/`);
   }
 }
