@@ -77,3 +77,18 @@ test('a swept value must satisfy the field it sets', () => {
   const text = `{ "name": "x", "data": { "format": "synthetic" }, "sweep": { "train.epochs": [1.5] } }`;
   assert.throws(() => expandRuns(parseExperiment(text, 'x.aem.json'), undefined), /train\.epochs/);
 });
+
+test('npm run demo points at a valid experiment: ABMIL vs AEM over three seeds', async () => {
+  const { readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const { projectRoot } = await import('../helpers/paths.js');
+  const { loadExperimentFile } = await import('../../src/config/load.js');
+  const scripts = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const file = /dist\/engine\.mjs (\S+\.aem\.json)/.exec(scripts.demo ?? '')?.[1];
+  assert.ok(file, `the demo script names an experiment file: ${scripts.demo}`);
+  const { experiment } = await loadExperimentFile(path.join(projectRoot, file));
+  assert.equal(experiment.data.format, 'synthetic');
+  assert.deepEqual(experiment.sweep['aem.lambda'], [0, 0.1]);
+  assert.equal(experiment.aem.schedule, 'cosine');
+  assert.deepEqual(experiment.seeds, [0, 1, 2]);
+});
