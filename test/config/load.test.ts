@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseExperiment } from '../../src/config/load.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadExperimentFile, parseExperiment } from '../../src/config/load.js';
+import { projectRoot } from '../helpers/paths.js';
 import { expandRuns } from '../../src/config/expand.js';
 
 const valid = `{
@@ -79,10 +82,6 @@ test('a swept value must satisfy the field it sets', () => {
 });
 
 test('npm run demo points at a valid experiment: ABMIL vs AEM over three seeds', async () => {
-  const { readFileSync } = await import('node:fs');
-  const path = await import('node:path');
-  const { projectRoot } = await import('../helpers/paths.js');
-  const { loadExperimentFile } = await import('../../src/config/load.js');
   const scripts = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
   const file = /dist\/engine\.mjs (\S+\.aem\.json)/.exec(scripts.demo ?? '')?.[1];
   assert.ok(file, `the demo script names an experiment file: ${scripts.demo}`);
