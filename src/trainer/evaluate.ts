@@ -12,6 +12,21 @@ import type { MilModel } from './models/types.js';
 import type { PredictionRow } from './runStore.js';
 import { evaluateBag, type Objective } from './step.js';
 
+export type TruthLookup = (slideId: string) => Promise<Uint8Array | undefined>;
+
+/** Instance truth per slide, read from disk once and kept: val and test are evaluated every epoch. */
+export function instanceTruthLookup(truthDir: string): TruthLookup {
+  const cache = new Map<string, Promise<Uint8Array | undefined>>();
+  return (slideId) => {
+    let truth = cache.get(slideId);
+    if (!truth) {
+      truth = readInstanceTruth(truthDir, slideId);
+      cache.set(slideId, truth);
+    }
+    return truth;
+  };
+}
+
 export interface EvalOutcome {
   metrics: EvalEpochMetrics;
   predictions: PredictionRow[];
@@ -27,6 +42,7 @@ export async function evaluateSplit(
   objective: Objective,
   topK: number,
   index: DatasetIndex,
+  truthOf?: TruthLookup,
 ): Promise<EvalOutcome> {
   const started = Date.now();
   const topk = new TopkAccumulator(topK);
@@ -61,8 +77,8 @@ export async function evaluateSplit(
       entropyNorm += normalisedEntropy(a) / r.heads;
       topk.add(a);
     }
-    if (index.truthDir) {
-      const truth = await readInstanceTruth(index.truthDir, slide.slideId);
+    if (truthOf) {
+      const truth = await truthOf(slide.slideId);
       if (truth && truth.some((t) => t === 1)) {
         tumourMass += attentionMassOnTruth(r.attention.subarray(0, bag.n), truth);
         tumourBags += 1;
@@ -86,7 +102,7 @@ export async function evaluateSplit(
     entropy: entropy / n,
     entropyNormalised: entropyNorm / n,
     topk: Array.from(topk.mean()),
-    ...(index.truthDir ? { tumourAttention: tumourBags > 0 ? tumourMass / tumourBags : null } : {}),
+    ...(truthOf ? { tumourAttention: tumourBags > 0 ? tumourMass / tumourBags : null } : {}),
     bags: n,
     seconds: (Date.now() - started) / 1000,
   };

@@ -9,7 +9,7 @@ import { DataError, type DatasetIndex, type SlideRecord } from '../data/types.js
 import type { EngineEvent, RunSummary, TrainEpochMetrics } from '../protocol/events.js';
 import { AdamW } from './adamw.js';
 import { bagToTensor } from './bagTensor.js';
-import { evaluateSplit } from './evaluate.js';
+import { evaluateSplit, instanceTruthLookup } from './evaluate.js';
 import { selectBackend, type BackendInfo } from './backend.js';
 import { selectionScore } from './metrics.js';
 import { GatedAbmil, initAbmilParams } from './models/abmil.js';
@@ -96,6 +96,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const test = bySplit('test');
   const nClasses = index.classes.length;
   const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
+  const truthOf = index.truthDir ? instanceTruthLookup(index.truthDir) : undefined;
 
   const reader = new BagReaderPool();
   const cache = new BagCache(async (slideId) => {
@@ -247,8 +248,8 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
         bagsPerSecond: sums.bags / Math.max(trainSeconds, 1e-9),
       };
       const evalLambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch + 1, 0, iters, epochs);
-      const valOut = await evaluateSplit(model, cache, val, 'val', epoch, objectiveAt(evalLambda), exp.train.topK, index);
-      const testOut = await evaluateSplit(model, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index);
+      const valOut = await evaluateSplit(model, cache, val, 'val', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
+      const testOut = await evaluateSplit(model, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
 
       const score = selectionScore({ auroc: valOut.metrics.auroc, f1: valOut.metrics.f1, accuracy: valOut.metrics.accuracy, aurocPerClass: [] });
       const isBest = state.bestEpoch === null || score > state.bestScore;
