@@ -100,6 +100,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   command('aemStudio.setUpGpuBackend', () => setUpGpuBackend(context, log));
   command('aemStudio.refresh', () => tree.refresh(true));
   command('aemStudio.showLog', () => log.show());
+  // Live charts (webview view + aemStudio.showLiveCharts) and seed-comparison notebooks register here.
 
   context.subscriptions.push(
     log,

@@ -10,6 +10,8 @@ export interface Settings {
   nodePath: string;
   outputFolder: string;
   topK: number;
+  /** Initial EMA weight of the live charts (0 = raw). */
+  chartSmoothing: number;
 }
 
 export function readSettings(): Settings {
@@ -21,5 +23,6 @@ export function readSettings(): Settings {
     nodePath: c.get<string>('nodePath', ''),
     outputFolder: c.get<string>('outputFolder', '.aem/runs') || '.aem/runs',
     topK: Math.max(1, Math.floor(c.get<number>('topK', 1000))),
+    chartSmoothing: Math.min(0.99, Math.max(0, Number(c.get<number>('chartSmoothing', 0)) || 0)),
   };
 }

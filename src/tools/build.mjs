@@ -1,4 +1,4 @@
-// Bundles the engine CLI (and, as they appear, the extension and the webviews) with esbuild.
+// Bundles the engine CLI, the extension and the webviews with esbuild.
 import * as esbuild from 'esbuild';
 import { existsSync } from 'node:fs';
 
@@ -11,6 +11,10 @@ const targets = [
   { entryPoints: ['src/data/bagReaderWorker.ts'], outfile: 'dist/bagReaderWorker.js', format: 'esm', banner: { js: 'import { createRequire as __aemCreateRequire } from "node:module"; const require = __aemCreateRequire(import.meta.url);' } },
   // The extension host loads CommonJS; `vscode` is provided by VS Code itself.
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: [...external, 'vscode'] },
+  // Webviews and the notebook renderer run in the browser; their bundles live under media/ because
+  // webviews may only load from the extension's media folder (localResourceRoots).
+  { entryPoints: ['webview/liveCharts/main.ts'], outfile: 'media/dist/liveCharts.js', format: 'iife', platform: 'browser', target: 'es2022' },
+  { entryPoints: ['webview/notebookRenderer/main.ts'], outfile: 'media/dist/notebookRenderer.js', format: 'esm', platform: 'browser', target: 'es2022' },
 ].filter((t) => t.entryPoints.every((p) => existsSync(p)));
 
 await Promise.all(
