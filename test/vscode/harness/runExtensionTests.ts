@@ -32,7 +32,7 @@ async function main(): Promise<number> {
   const workspace = path.join(runDir, 'workspace');
   const resultFile = path.join(outDir, 'results.json');
   const consoleFile = path.join(outDir, 'workbench-console.log');
-  const testEnv = { AEM_VSCODE_TEST_RESULT: resultFile, AEM_VSCODE_TEST_WORKSPACE: workspace, AEM_VSCODE_LOG_TAG: TAG };
+  const testEnv = { AEM_VSCODE_TEST_RESULT: resultFile, AEM_VSCODE_TEST_WORKSPACE: workspace, AEM_VSCODE_LOG_TAG: TAG, ...(process.env.AEM_VSCODE_GREP ? { AEM_VSCODE_GREP: process.env.AEM_VSCODE_GREP } : {}) };
   const suiteTimeoutMs = envNumber('AEM_VSCODE_SUITE_TIMEOUT_S', 600) * 1000;
 
   let cs: CodeServer | undefined;

@@ -73,6 +73,8 @@ export async function run(): Promise<void> {
   const files = readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort();
   const timeout = Number(process.env.AEM_VSCODE_TEST_TIMEOUT_MS ?? 60_000);
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout, reporter: 'spec' });
+  // AEM_VSCODE_GREP=pattern runs only the tests whose full title matches (while developing one feature).
+  if (process.env.AEM_VSCODE_GREP) mocha.grep(new RegExp(process.env.AEM_VSCODE_GREP));
   for (const f of files) mocha.addFile(path.join(dir, f));
   say(`mocha: ${files.length} test file(s) in ${dir}: ${files.join(', ')}`);
 
