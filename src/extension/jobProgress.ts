@@ -9,6 +9,10 @@ export function followJob(s: Services, job: EngineJob): void {
   void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `AEM: ${job.label}`, cancellable: true }, (progress, token) => {
     token.onCancellationRequested(() => s.manager.stopJob(job.id));
     progress.report({ message: job.status === 'queued' ? 'queued' : 'starting' });
+    // The notification ends when the engine says the experiment finished, not only when its process
+    // has exited: a slow exit must not leave a finished job looking busy.
+    let finished: () => void = () => undefined;
+    const experimentFinished = new Promise<void>((resolve) => (finished = resolve));
     const off = s.manager.onEvent((e) => {
       if (e.type === 'job' && e.job === job && e.job.status === 'stopping') progress.report({ message: 'stopping: saving a checkpoint' });
       if (e.type === 'job' && e.job === job && e.job.status === 'running') progress.report({ message: 'preparing the data' });
@@ -17,8 +21,9 @@ export function followJob(s: Services, job: EngineJob): void {
       if (ev.type === 'progress') progress.report({ message: `${ev.runId}: epoch ${ev.epoch + 1}, step ${ev.iter}/${ev.iters} · ETA ${formatDuration(ev.etaSeconds)}` });
       else if (ev.type === 'epoch') progress.report({ message: `${ev.runId}: epoch ${ev.epoch + 1}/${ev.epochs} · val AUROC ${formatAuroc(ev.val.auroc)}` });
       else if (ev.type === 'log' && !ev.runId) progress.report({ message: ev.message });
+      else if (ev.type === 'experiment-finished') finished();
     });
-    return job.done.then(() => off());
+    return Promise.race([job.done, experimentFinished]).then(() => off());
   });
   void job.done.then((done) => reportOutcome(s, done));
 }
