@@ -10,6 +10,8 @@ export const BackendRecordSchema = z.object({
   tfName: z.string(),
   version: z.string(),
   adapter: z.string().optional(),
+  /** Where the backend's optional packages were loaded from (the project or AEM_BACKEND_MODULES). */
+  from: z.string().optional(),
   skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
 });
 export type BackendRecord = z.infer<typeof BackendRecordSchema>;

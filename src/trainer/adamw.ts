@@ -62,9 +62,9 @@ export class AdamW {
     });
   }
 
-  state(): AdamWState {
-    const read = (vars: Map<string, tf.Variable>) => new Map([...vars].map(([k, t]) => [k, new Float32Array(t.dataSync())]));
-    return { step: this.step, m: read(this.m), v: read(this.v) };
+  async state(): Promise<AdamWState> {
+    const read = async (vars: Map<string, tf.Variable>) => new Map(await Promise.all([...vars].map(async ([k, t]) => [k, new Float32Array(await t.data())] as const)));
+    return { step: this.step, m: await read(this.m), v: await read(this.v) };
   }
 
   restore(state: AdamWState): void {

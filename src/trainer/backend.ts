@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import type { BackendChoice } from '../config/schema.js';
+import { BACKEND_MODULES_ENV, describeFound, findOptionalModule, loadModule, OptionalModuleNotFoundError, requireOptionalModule, type FoundModule } from './optionalModules.js';
 
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 export const BACKEND_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -14,6 +15,8 @@ export interface BackendInfo {
   tfName: string;
   version: string;
   adapter?: string;
+  /** Where its optional packages were loaded from ("webgpu 0.6.2 from /x/node_modules (AEM_BACKEND_MODULES); …"). */
+  from?: string;
   /** Why each backend tried before this one was not used. */
   skipped: { name: ConcreteBackend; reason: string }[];
 }
@@ -32,8 +35,8 @@ const require = createRequire(import.meta.url);
 
 const HOW_TO_INSTALL: Record<ConcreteBackend, string> = {
   'tensorflow-gpu':
-    'install it with `npm install @tensorflow/tfjs-node-gpu` (its install downloads libtensorflow, and it needs CUDA 11.2 and cuDNN 8.1: libcudart.so.11.0)',
-  webgpu: 'install it with `npm install webgpu @tensorflow/tfjs-backend-webgpu` (Dawn for Node); it also needs a GPU with a Vulkan, Metal or D3D12 driver',
+    'install it with "AEM: Set Up GPU Backend" or `npm install @tensorflow/tfjs-node-gpu` (its install downloads libtensorflow, and it needs CUDA 11.2 and cuDNN 8.1: libcudart.so.11.0)',
+  webgpu: `install it with \`npm install webgpu @tensorflow/tfjs-backend-webgpu\` (Dawn for Node) in the project, or with \`npm install --prefix DIR\` and ${BACKEND_MODULES_ENV}=DIR/node_modules; it also needs a GPU with a Vulkan, Metal or D3D12 driver`,
   tensorflow: 'install it with `npm install @tensorflow/tfjs-node` (its install downloads libtensorflow from the internet)',
   wasm: 'reinstall the project dependencies (`npm ci`): @tensorflow/tfjs-backend-wasm is one of them',
   cpu: 'reinstall the project dependencies (`npm ci`)',
@@ -47,14 +50,37 @@ function packageVersion(name: string): string | undefined {
   }
 }
 
-async function loadOptional(name: string): Promise<boolean> {
+/** Finds an optional package in the project or in AEM_BACKEND_MODULES, or says where it looked. */
+function findOrFail(name: string, fail: (why: string, where?: string) => BackendUnavailableError): FoundModule {
   try {
-    await import(name);
-    return true;
+    return requireOptionalModule(name);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' || (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') return false;
+    // "<pkg> is not installed; install it with …; looked in <folders>": the fix first, then where.
+    if (err instanceof OptionalModuleNotFoundError) throw fail(`${name} is not installed`, `looked in ${err.searched.join(', ')}`);
     throw err;
   }
+}
+
+/** Imports a found package; a package that is there but cannot load is unavailable, with the reason. */
+async function loadOrFail<T>(found: FoundModule, fail: (why: string) => BackendUnavailableError): Promise<T> {
+  try {
+    return await loadModule<T>(found);
+  } catch (err) {
+    throw fail(`${describeFound(found)} failed to load (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** A backend package loaded from another folder registers with the tfjs-core that it resolves itself;
+ * tfjs-core keeps its engine in a global, so that is this engine unless the two copies disagree. */
+function assertRegistered(tfName: string, found: FoundModule, fail: (why: string) => BackendUnavailableError): void {
+  if (tf.findBackendFactory(tfName) == null) {
+    throw fail(`${describeFound(found)} loaded but did not register a "${tfName}" backend with this engine's tfjs-core ${tf.version_core} (does it resolve another @tensorflow/tfjs-core?)`);
+  }
+}
+
+/** "webgpu 0.6.2 from /x/node_modules; …", recorded as the backend's `from`. */
+function fromOf(found: FoundModule[]): string {
+  return found.map(describeFound).join('; ');
 }
 
 async function activate(tfName: string): Promise<void> {
@@ -76,36 +102,32 @@ interface WebGpuModule {
 
 /** Tries one backend; returns its info, or throws BackendUnavailableError saying why not. */
 async function tryBackend(name: ConcreteBackend): Promise<Omit<BackendInfo, 'skipped'>> {
-  const fail = (why: string) => new BackendUnavailableError(name, `${why}; ${HOW_TO_INSTALL[name]}`);
+  const fail = (why: string, where?: string) => new BackendUnavailableError(name, `${why}; ${HOW_TO_INSTALL[name]}${where ? `; ${where}` : ''}`);
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow': {
       const pkg = name === 'tensorflow' ? '@tensorflow/tfjs-node' : '@tensorflow/tfjs-node-gpu';
-      const version = packageVersion(pkg);
-      if (!version) throw fail(`${pkg} is not installed`);
-      try {
-        await import(pkg);
-      } catch (err) {
-        throw fail(`${pkg} ${version} is installed but failed to load (${(err as Error).message.split('\n')[0]})`);
-      }
+      const found = findOrFail(pkg, fail);
+      await loadOrFail(found, fail);
+      assertRegistered('tensorflow', found, fail);
       await activate('tensorflow');
-      return { name, tfName: 'tensorflow', version };
+      return { name, tfName: 'tensorflow', version: found.version, from: fromOf([found]) };
     }
     case 'webgpu': {
-      const version = packageVersion('@tensorflow/tfjs-backend-webgpu');
-      if (!packageVersion('webgpu') || !version) throw fail('the packages webgpu and @tensorflow/tfjs-backend-webgpu are not both installed');
-      const dawnModule: string = 'webgpu'; // optional: not a dependency, so not resolved at compile time
-      const dawn = (await import(dawnModule)) as WebGpuModule;
+      const dawnFound = findOrFail('webgpu', fail);
+      const backendFound = findOrFail('@tensorflow/tfjs-backend-webgpu', fail);
+      const dawn = await loadOrFail<WebGpuModule>(dawnFound, fail);
       Object.assign(globalThis, dawn.globals);
       const gpu = dawn.create([]);
       const adapter = await gpu.requestAdapter();
-      if (!adapter) throw fail('Dawn found no WebGPU adapter on this machine');
+      if (!adapter) throw fail(`Dawn (${describeFound(dawnFound)}) found no WebGPU adapter on this machine`);
       (globalThis as { navigator?: unknown }).navigator = { gpu };
-      await loadOptional('@tensorflow/tfjs-backend-webgpu');
+      await loadOrFail(backendFound, fail);
+      assertRegistered('webgpu', backendFound, fail);
       await activate('webgpu');
       const info = adapter.info ?? {};
       const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
-      return { name, tfName: 'webgpu', version, adapter: adapterName };
+      return { name, tfName: 'webgpu', version: backendFound.version, adapter: adapterName, from: fromOf([dawnFound, backendFound]) };
     }
     case 'wasm': {
       const version = packageVersion('@tensorflow/tfjs-backend-wasm');
@@ -140,6 +162,54 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
 }
 
 export function describeBackend(info: BackendInfo): string {
-  const main = `${info.name} (tfjs ${info.tfName} ${info.version}${info.adapter ? `, ${info.adapter}` : ''})`;
+  const main = `${info.name} (tfjs ${info.tfName} ${info.version}${info.adapter ? `, ${info.adapter}` : ''}${info.from ? `; ${info.from}` : ''})`;
   return info.skipped.length === 0 ? main : `${main}; skipped: ${info.skipped.map((s) => `${s.name} (${s.reason.replace(/^backend "[^"]+" is not available: /, '').split(';')[0]})`).join(', ')}`;
+}
+
+/** The packages each backend needs. */
+export const BACKEND_PACKAGES: Record<ConcreteBackend, string[]> = {
+  'tensorflow-gpu': ['@tensorflow/tfjs-node-gpu'],
+  webgpu: ['webgpu', '@tensorflow/tfjs-backend-webgpu'],
+  tensorflow: ['@tensorflow/tfjs-node'],
+  wasm: ['@tensorflow/tfjs-backend-wasm'],
+  cpu: ['@tensorflow/tfjs-backend-cpu'],
+};
+
+export interface BackendProbe {
+  name: ConcreteBackend;
+  /** Each package: its version and folder, or undefined when it is in no searched folder. */
+  packages: { name: string; found?: string }[];
+  /** Whether it started here (each installed one is tried), its adapter, or why not. */
+  available: boolean;
+  adapter?: string;
+  reason?: string;
+}
+
+/** `aem-train backends`: what each backend needs, where it is installed, and whether it starts here. */
+export async function probeBackends(): Promise<BackendProbe[]> {
+  const probes: BackendProbe[] = [];
+  for (const name of BACKEND_ORDER) {
+    const packages = BACKEND_PACKAGES[name].map((pkg) => {
+      const found = findOptionalModule(pkg);
+      return { name: pkg, ...(found ? { found: describeFound(found) } : {}) };
+    });
+    try {
+      const info = await tryBackend(name);
+      probes.push({ name, packages, available: true, ...(info.adapter ? { adapter: info.adapter } : {}) });
+    } catch (err) {
+      if (!(err instanceof BackendUnavailableError)) throw err;
+      probes.push({ name, packages, available: false, reason: err.message.replace(/^backend "[^"]+" is not available: /, '') });
+    }
+  }
+  return probes;
+}
+
+export function formatBackendProbes(probes: BackendProbe[]): string {
+  const lines: string[] = [];
+  for (const p of probes) {
+    lines.push(`${p.name}: ${p.available ? `available${p.adapter ? ` (${p.adapter})` : ''}` : 'not available'}`);
+    for (const pkg of p.packages) lines.push(`  ${pkg.found ?? `${pkg.name}: not installed`}`);
+    if (p.reason) lines.push(`  why not: ${p.reason}`);
+  }
+  return lines.join('\n');
 }

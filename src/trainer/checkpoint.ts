@@ -28,11 +28,11 @@ interface CheckpointMeta {
   savedAt: string;
 }
 
-export function saveCheckpoint(file: string, model: MilModel, optimizer: AdamW, state: TrainingState): void {
-  const opt = optimizer.state();
+export async function saveCheckpoint(file: string, model: MilModel, optimizer: AdamW, state: TrainingState): Promise<void> {
+  const opt = await optimizer.state();
   const arrays: { name: string; shape: number[]; data: PackArray }[] = [];
   for (const [name, v] of model.params) {
-    arrays.push({ name: `param/${name}`, shape: v.shape, data: new Float32Array(v.dataSync()) });
+    arrays.push({ name: `param/${name}`, shape: v.shape, data: new Float32Array(await v.data()) });
     arrays.push({ name: `adam_m/${name}`, shape: v.shape, data: opt.m.get(name) as Float32Array });
     arrays.push({ name: `adam_v/${name}`, shape: v.shape, data: opt.v.get(name) as Float32Array });
   }

@@ -2,6 +2,7 @@
 //   aem-train <file.aem.json> [--seeds 0,1,2] [--backend wasm] [--parallel 2] [--json]
 //   aem-train --resume <run-dir> [--json]
 //   aem-train inspect <file.aem.json> [--json]
+//   aem-train backends [--json]
 // Exit codes: 0 done, 1 training failed, 2 invalid input, 130 stopped by Ctrl-C (checkpoint saved).
 import { realpathSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,7 @@ import { BACKENDS, type BackendChoice } from '../config/schema.js';
 import { inspectDataset, formatInspectReport } from '../data/inspect.js';
 import { DataError } from '../data/types.js';
 import { WorkerCommandSchema, type EngineEvent } from '../protocol/events.js';
-import { BackendUnavailableError } from './backend.js';
+import { BackendUnavailableError, formatBackendProbes, probeBackends } from './backend.js';
 import { prepareExperiment, resumeRun, runExperiment, type ExperimentHandle } from './experiment.js';
 import { resolveDataConfig } from './resolveData.js';
 import { TerminalView } from './terminalView.js';
@@ -20,7 +21,8 @@ import { workerMain } from './worker.js';
 const USAGE = `usage:
   aem-train <file.aem.json> [--seeds 0,1,2] [--backend ${BACKENDS.join('|')}] [--parallel N] [--json]
   aem-train --resume <run-dir> [--json]
-  aem-train inspect <file.aem.json> [--json]`;
+  aem-train inspect <file.aem.json> [--json]
+  aem-train backends [--json]      each backend: where its packages are installed, and whether it starts here`;
 
 export const EXIT = { done: 0, failed: 1, invalid: 2, stopped: 130 } as const;
 
@@ -109,6 +111,11 @@ export async function main(argv: string[]): Promise<number> {
     if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}`);
     const parallel = values.parallel !== undefined ? Number(values.parallel) : undefined;
     if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) throw new UsageError('--parallel takes a positive integer');
+    if (positionals[0] === 'backends') {
+      const probes = await probeBackends();
+      process.stdout.write(values.json ? `${JSON.stringify(probes)}\n` : `${formatBackendProbes(probes)}\n`);
+      return EXIT.done;
+    }
     if (positionals[0] === 'inspect') {
       if (!positionals[1]) throw new UsageError('inspect needs an experiment file');
       return await inspectCommand(positionals[1], values.json ?? false);

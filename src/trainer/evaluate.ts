@@ -63,7 +63,7 @@ export async function evaluateSplit(
     const bag = await cache.get(slide.slideId);
     if (next) cache.prefetch(next.slideId);
     const x = bagToTensor(bag);
-    const r = evaluateBag(model, x, slide.label, objective);
+    const r = await evaluateBag(model, x, slide.label, objective);
     x.dispose();
     loss += r.total;
     ce += r.ce;

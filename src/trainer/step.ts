@@ -16,7 +16,7 @@ export interface StepLosses {
   regulariser: number;
 }
 
-export function trainStep(
+export async function trainStep(
   model: MilModel,
   optimizer: AdamW,
   x: tf.Tensor2D,
@@ -24,7 +24,7 @@ export function trainStep(
   objective: Objective,
   lr: number,
   random?: () => number,
-): StepLosses {
+): Promise<StepLosses> {
   const packed = tf.tidy(() => {
     const fwd = model.forward(x, { training: true, ...(random ? { random } : {}) });
     const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss);
@@ -32,7 +32,7 @@ export function trainStep(
     optimizer.apply(grads, lr);
     return tf.stack([terms.total, terms.ce, terms.regulariser]);
   });
-  const [total, ce, regulariser] = packed.dataSync();
+  const [total, ce, regulariser] = await packed.data();
   packed.dispose();
   return { total: total as number, ce: ce as number, regulariser: regulariser as number };
 }
@@ -44,19 +44,19 @@ export interface BagEvaluation extends StepLosses {
   heads: number;
 }
 
-export function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number, objective: Objective): BagEvaluation {
+export async function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number, objective: Objective): Promise<BagEvaluation> {
   const [packed, probs, attention] = tf.tidy(() => {
     const fwd = model.forward(x, { training: false });
     const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss);
     return [tf.stack([terms.total, terms.ce, terms.regulariser]), tf.softmax(fwd.logits), tf.softmax(fwd.scores)] as const;
   });
-  const [total, ce, regulariser] = packed.dataSync();
+  const [total, ce, regulariser] = await packed.data();
   const result: BagEvaluation = {
     total: total as number,
     ce: ce as number,
     regulariser: regulariser as number,
-    probs: new Float32Array(probs.dataSync()),
-    attention: new Float32Array(attention.dataSync()),
+    probs: new Float32Array(await probs.data()),
+    attention: new Float32Array(await attention.data()),
     heads: attention.shape[0] as number,
   };
   tf.dispose([packed, probs, attention]);

@@ -197,7 +197,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
           state.iter = iter;
           state.rngState = rng.state();
           state.trainSums.seconds += (Date.now() - epochStart) / 1000;
-          saveCheckpoint(paths.checkpoint('last'), model, optimizer, state);
+          await saveCheckpoint(paths.checkpoint('last'), model, optimizer, state);
           hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
           const summary = summaryOf('stopped');
           writeSummary(paths, summary);
@@ -211,9 +211,9 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
         const x = bagToTensor(bag, rows);
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
         lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
-        const losses = trainStep(model, optimizer, x, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
+        const losses = await trainStep(model, optimizer, x, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
         x.dispose();
-        // The step is synchronous: give the prefetch's file reads their turn before the next bag is needed.
+        // On cpu/wasm the step never leaves the thread: give the prefetch's file reads their turn before the next bag is needed.
         await yieldToEventLoop();
         if (!Number.isFinite(losses.total)) throw new Error(`the loss became ${losses.total} at epoch ${epoch + 1}, step ${iter + 1} (slide ${slide.slideId}): lower the learning rate or check the features`);
         state.trainSums.loss += losses.total;
@@ -265,11 +265,11 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
       state.epoch = epoch + 1;
       state.iter = 0;
       state.rngState = rng.state();
-      saveCheckpoint(paths.checkpoint('last'), model, optimizer, state);
+      await saveCheckpoint(paths.checkpoint('last'), model, optimizer, state);
       if (isBest) {
         writePredictions(paths, 'best', index.classes, epoch, outputs);
         writeAttentionPack(paths.attention('best'), epoch, attention);
-        saveCheckpoint(paths.checkpoint('best'), model, optimizer, state);
+        await saveCheckpoint(paths.checkpoint('best'), model, optimizer, state);
       }
       const stats = cache.stats();
       writeSummary(paths, summaryOf('running'));

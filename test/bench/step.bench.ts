@@ -12,12 +12,12 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-function timeIt(reps: number, fn: () => void): number {
-  fn(); // warm-up
+async function timeIt(reps: number, fn: () => unknown): Promise<number> {
+  await fn(); // warm-up
   const times: number[] = [];
   for (let i = 0; i < reps; i++) {
     const t0 = performance.now();
-    fn();
+    await fn();
     times.push(performance.now() - t0);
   }
   return median(times);
@@ -37,7 +37,7 @@ export async function run(args: string[]): Promise<void> {
     const model = new GatedAbmil(shape, initAbmilParams(shape, rng));
     const opt = new AdamW(model.params, { weightDecay: 1e-5 });
     const objective = { nClasses: 2, regulariser: 'entropy' as const, lambda: 0.1 };
-    const step = timeIt(3, () => trainStep(model, opt, x, 1, objective, 2e-4));
+    const step = await timeIt(3, () => trainStep(model, opt, x, 1, objective, 2e-4));
     // The same matMuls the step runs: forward x W, h [V|U], a h; backward dPre1^T x, dPre^T h, dPre [V|U]^T, h dz^T.
     const W = tf.randomNormal([D, 512]) as tf.Tensor2D;
     const h = tf.relu(tf.matMul(x, W)) as tf.Tensor2D;
@@ -48,7 +48,7 @@ export async function run(args: string[]): Promise<void> {
     const vuT = tf.transpose(vu) as tf.Tensor2D;
     const aRow = tf.randomUniform([1, N]) as tf.Tensor2D;
     const dzT = tf.randomNormal([512, 1]) as tf.Tensor2D;
-    const matmuls = timeIt(3, () => {
+    const matmuls = await timeIt(3, () => {
       const outs = [tf.matMul(x, W), tf.matMul(h, vu), tf.matMul(aRow, h), tf.matMul(dPre1T, x), tf.matMul(dPreT, h), tf.matMul(dPre, vuT), tf.matMul(h, dzT)];
       for (const o of outs) o.dataSync();
       tf.dispose(outs);
