@@ -2,7 +2,8 @@
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { BACKEND_CATALOG, backendStatus, installedVersion } from './core/backendCatalog.js';
-import { checkCuda, GPU_PACKAGE, npmInstall } from './core/gpuSetup.js';
+import { probeEngineBackends, type EngineCommand } from './core/backendProbe.js';
+import { checkCuda, GPU_SETUPS, npmInstall, type GpuSetup } from './core/gpuSetup.js';
 import { readSettings, SECTION } from './settings.js';
 import { requireTrust } from './trust.js';
 
@@ -39,42 +40,63 @@ export async function selectBackend(context: vscode.ExtensionContext, log: vscod
   const setUp = 'Set Up GPU Backend';
   const choice = await vscode.window.showWarningMessage(
     `AEM: ${pick.entry.name} is selected but not installed; training will stop with the reason until it is. It needs ${pick.entry.needs}.`,
-    ...(pick.entry.name === 'tensorflow-gpu' ? [setUp] : []),
+    ...(pick.entry.name === 'tensorflow-gpu' || pick.entry.name === 'webgpu' ? [setUp] : []),
   );
-  if (choice === setUp) await vscode.commands.executeCommand('aemStudio.setUpGpuBackend');
+  if (choice === setUp) await vscode.commands.executeCommand('aemStudio.setUpGpuBackend', pick.entry.name);
 }
 
-export async function setUpGpuBackend(context: vscode.ExtensionContext, log: vscode.LogOutputChannel): Promise<void> {
-  if (!(await requireTrust('Installing the GPU backend'))) return;
+export async function setUpGpuBackend(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, engine: EngineCommand, preset?: GpuSetup['backend']): Promise<void> {
+  if (!(await requireTrust('Installing a GPU backend'))) return;
+  const setup =
+    GPU_SETUPS.find((x) => x.backend === preset) ??
+    (await vscode.window.showQuickPick(
+      GPU_SETUPS.map((x) => ({ label: x.label, detail: `needs ${x.detail}`, setup: x })),
+      { title: 'GPU backend to install into the extension\'s storage', matchOnDetail: true },
+    ))?.setup;
+  if (!setup) return;
   const prefix = backendPrefix(context);
-  // The GPU package must match the engine's tfjs-core, which it registers its kernels with.
   const core = installedVersion('@tensorflow/tfjs-core', [context.extensionPath]) ?? '4.22.0';
-  const spec = `${GPU_PACKAGE}@${core}`;
-  log.info(`installing ${spec} into ${prefix}`);
+  const specs = setup.specs(core);
+  log.info(`installing ${specs.join(' ')} into ${prefix}`);
   const result = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `AEM: installing ${spec}`, cancellable: false },
+    { location: vscode.ProgressLocation.Notification, title: `AEM: installing ${specs.join(', ')}`, cancellable: false },
     async (progress) => {
-      progress.report({ message: 'npm install (downloads libtensorflow, several hundred MB)' });
-      return npmInstall(prefix, spec, (line) => {
+      progress.report({ message: 'npm install' });
+      const installed = await npmInstall(prefix, specs, (line) => {
         log.info(`npm: ${line}`);
         progress.report({ message: line.slice(0, 120) });
       });
+      if (!installed.ok) return { installed, probe: undefined, probeError: undefined };
+      // The only real check: the engine, with the Node and environment training uses, tries to start it.
+      progress.report({ message: `checking that the engine starts ${setup.backend}` });
+      try {
+        const probes = await probeEngineBackends(engine);
+        return { installed, probe: probes.find((p) => p.name === setup.backend), probeError: undefined };
+      } catch (err) {
+        return { installed, probe: undefined, probeError: (err as Error).message };
+      }
     },
   );
-  const cuda = checkCuda();
+  const cuda = setup.backend === 'tensorflow-gpu' ? checkCuda() : undefined;
   const have = [
-    result.ok ? `${spec} installed in ${prefix}` : undefined,
-    cuda.gpus.length ? `GPU: ${cuda.gpus.join(', ')} (driver ${cuda.driver ?? '?'})` : undefined,
-    cuda.cudart11 ? `CUDA runtime: ${cuda.cudart11}` : undefined,
-    cuda.cudnn8 ? `cuDNN: ${cuda.cudnn8}` : undefined,
+    result.installed.ok ? `${specs.join(', ')} installed in ${prefix}` : undefined,
+    result.probe?.available ? `the engine starts ${setup.backend}${result.probe.adapter ? ` on ${result.probe.adapter}` : ''}` : undefined,
+    cuda?.gpus.length ? `GPU: ${cuda.gpus.join(', ')} (driver ${cuda.driver ?? '?'})` : undefined,
+    cuda?.cudart11 ? `CUDA runtime: ${cuda.cudart11}` : undefined,
+    cuda?.cudnn8 ? `cuDNN: ${cuda.cudnn8}` : undefined,
   ].filter((x): x is string => x !== undefined);
-  const missing = [...(result.ok ? [] : [`${GPU_PACKAGE}: ${result.reason ?? 'the install failed'}`]), ...cuda.missing];
+  const missing = [
+    ...(result.installed.ok ? [] : [`${specs.join(', ')}: ${result.installed.reason ?? 'the install failed'}`]),
+    ...(result.probeError ? [result.probeError] : []),
+    ...(result.probe && !result.probe.available ? [`the engine cannot start ${setup.backend}: ${result.probe.reason ?? 'no reason given'}`] : []),
+    ...(cuda?.missing ?? []),
+  ];
   log.info(`GPU backend check: found ${have.join('; ') || 'nothing'}; missing ${missing.join('; ') || 'nothing'}`);
-  if (!result.ok) for (const line of result.tail.slice(-10)) log.warn(`npm: ${line}`);
+  if (!result.installed.ok) for (const line of result.installed.tail.slice(-10)) log.warn(`npm: ${line}`);
   const showLog = 'Show Log';
   const pick =
     missing.length === 0
-      ? await vscode.window.showInformationMessage(`AEM: the GPU backend is ready (${have.join('; ')}). Select it with "AEM: Select Training Backend", or keep "auto", which tries it first.`, showLog)
-      : await vscode.window.showWarningMessage(`AEM: the GPU backend cannot run yet. Missing: ${missing.join('; ')}.${have.length ? ` Found: ${have.join('; ')}.` : ''}`, { modal: false }, showLog);
+      ? await vscode.window.showInformationMessage(`AEM: ${setup.backend} is ready (${have.join('; ')}). Select it with "AEM: Select Training Backend", or keep "auto", which tries it first.`, showLog)
+      : await vscode.window.showWarningMessage(`AEM: ${setup.backend} cannot run yet. Missing: ${missing.join('; ')}.${have.length ? ` Found: ${have.join('; ')}.` : ''}`, { modal: false }, showLog);
   if (pick === showLog) log.show(true);
 }

@@ -97,7 +97,9 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   command('aemStudio.newExperiment', () => newExperiment());
   command('aemStudio.openDemo', () => openDemo(context));
   command('aemStudio.selectBackend', () => selectBackend(context, log));
-  command('aemStudio.setUpGpuBackend', () => setUpGpuBackend(context, log));
+  command('aemStudio.setUpGpuBackend', (preset?: unknown) =>
+    setUpGpuBackend(context, log, { execPath: engine.execPath, enginePath: path.join(context.extensionPath, 'dist', 'engine.mjs'), env: engine.env }, preset === 'webgpu' || preset === 'tensorflow-gpu' ? preset : undefined),
+  );
   command('aemStudio.refresh', () => tree.refresh(true));
   command('aemStudio.showLog', () => log.show());
   // Live charts (webview view + aemStudio.showLiveCharts) and seed-comparison notebooks register here.

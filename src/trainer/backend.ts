@@ -4,6 +4,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import type { BackendChoice } from '../config/schema.js';
+import type { BackendProbe } from '../protocol/backends.js';
 import { BACKEND_MODULES_ENV, describeFound, findOptionalModule, loadModule, OptionalModuleNotFoundError, requireOptionalModule, type FoundModule } from './optionalModules.js';
 
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
@@ -174,16 +175,6 @@ export const BACKEND_PACKAGES: Record<ConcreteBackend, string[]> = {
   wasm: ['@tensorflow/tfjs-backend-wasm'],
   cpu: ['@tensorflow/tfjs-backend-cpu'],
 };
-
-export interface BackendProbe {
-  name: ConcreteBackend;
-  /** Each package: its version and folder, or undefined when it is in no searched folder. */
-  packages: { name: string; found?: string }[];
-  /** Whether it started here (each installed one is tried), its adapter, or why not. */
-  available: boolean;
-  adapter?: string;
-  reason?: string;
-}
 
 /** `aem-train backends`: what each backend needs, where it is installed, and whether it starts here. */
 export async function probeBackends(): Promise<BackendProbe[]> {

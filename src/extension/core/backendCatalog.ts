@@ -13,7 +13,7 @@ export interface BackendEntry {
 export const BACKEND_CATALOG: BackendEntry[] = [
   { name: 'auto', packages: [], needs: 'tries tensorflow-gpu, webgpu, tensorflow, wasm, cpu in that order, each only when installed, and says why it skipped each' },
   { name: 'tensorflow-gpu', packages: ['@tensorflow/tfjs-node-gpu'], needs: 'an NVIDIA GPU with CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0); install with "AEM: Set Up GPU Backend"' },
-  { name: 'webgpu', packages: ['webgpu', '@tensorflow/tfjs-backend-webgpu'], needs: 'the webgpu (Dawn) and @tensorflow/tfjs-backend-webgpu packages and a GPU with a Vulkan, Metal or D3D12 driver' },
+  { name: 'webgpu', packages: ['webgpu', '@tensorflow/tfjs-backend-webgpu'], needs: 'a GPU with a Vulkan, Metal or D3D12 driver and the webgpu (Dawn) + @tensorflow/tfjs-backend-webgpu packages; install with "AEM: Set Up GPU Backend"' },
   { name: 'tensorflow', packages: ['@tensorflow/tfjs-node'], needs: '@tensorflow/tfjs-node, whose install downloads libtensorflow (needs the internet)' },
   { name: 'wasm', packages: ['@tensorflow/tfjs-backend-wasm'], needs: 'nothing: bundled with AEM Studio (fast on CPU with SIMD)' },
   { name: 'cpu', packages: ['@tensorflow/tfjs-backend-cpu'], needs: 'nothing: bundled with AEM Studio (the slowest, always there)' },

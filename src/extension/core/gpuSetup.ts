@@ -1,10 +1,32 @@
-// Set Up GPU Backend, without vscode: install @tensorflow/tfjs-node-gpu into a folder of its own with
-// npm, then look for what it needs at run time (an NVIDIA driver, CUDA 11.2's runtime, cuDNN 8.1).
+// Set Up GPU Backend, without vscode: install a GPU backend (CUDA through @tensorflow/tfjs-node-gpu, or
+// WebGPU through Dawn) into a folder of its own with npm, and, for CUDA, look for what it needs at run
+// time (an NVIDIA driver, CUDA 11.2's runtime, cuDNN 8.1).
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-export const GPU_PACKAGE = '@tensorflow/tfjs-node-gpu';
+export interface GpuSetup {
+  backend: 'tensorflow-gpu' | 'webgpu';
+  label: string;
+  detail: string;
+  /** npm specs; tfjs packages must match the engine's tfjs-core version, which they register with. */
+  specs(tfjsCoreVersion: string): string[];
+}
+
+export const GPU_SETUPS: readonly GpuSetup[] = [
+  {
+    backend: 'webgpu',
+    label: 'WebGPU (Dawn): webgpu + @tensorflow/tfjs-backend-webgpu',
+    detail: 'any GPU with a Vulkan (Linux), Metal (macOS) or D3D12 (Windows) driver; prebuilt, about 25 MB, no CUDA needed',
+    specs: (core) => ['webgpu@^0.6.2', `@tensorflow/tfjs-backend-webgpu@${core}`],
+  },
+  {
+    backend: 'tensorflow-gpu',
+    label: 'CUDA: @tensorflow/tfjs-node-gpu',
+    detail: 'an NVIDIA GPU with CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0); its install downloads libtensorflow (~400 MB) from the internet',
+    specs: (core) => [`@tensorflow/tfjs-node-gpu@${core}`],
+  },
+];
 
 export interface InstallResult {
   ok: boolean;
@@ -14,8 +36,8 @@ export interface InstallResult {
   reason?: string;
 }
 
-/** npm install --prefix <prefix> <pkg>@<version>; each output line goes to onLine. */
-export function npmInstall(prefix: string, spec: string, onLine: (line: string) => void, npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'): Promise<InstallResult> {
+/** npm install --prefix <prefix> <pkg>@<version>...; each output line goes to onLine. */
+export function npmInstall(prefix: string, specs: string[], onLine: (line: string) => void, npm = process.platform === 'win32' ? 'npm.cmd' : 'npm'): Promise<InstallResult> {
   mkdirSync(prefix, { recursive: true });
   const manifest = path.join(prefix, 'package.json');
   if (!existsSync(manifest)) writeFileSync(manifest, `${JSON.stringify({ name: 'aem-studio-backends', private: true }, null, 2)}\n`);
@@ -29,7 +51,7 @@ export function npmInstall(prefix: string, spec: string, onLine: (line: string) 
         onLine(line);
       }
     };
-    const child = spawn(npm, ['install', '--prefix', prefix, '--no-audit', '--no-fund', spec], { stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
+    const child = spawn(npm, ['install', '--prefix', prefix, '--no-audit', '--no-fund', ...specs], { stdio: ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' });
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('error', (err) => resolve({ ok: false, code: null, tail, reason: `npm could not be started (${err.message}): install Node.js with npm, or put npm on the PATH of VS Code` }));
@@ -37,7 +59,7 @@ export function npmInstall(prefix: string, spec: string, onLine: (line: string) 
       if (code === 0) return resolve({ ok: true, code, tail });
       const text = tail.join('\n');
       const reason = /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ETIMEDOUT|network|offline/i.test(text)
-        ? 'npm cannot reach the registry or the libtensorflow download (this machine is offline or behind a proxy): the package and the ~400 MB libtensorflow it downloads at install time are needed from the internet'
+        ? `npm cannot reach the registry${specs.some((x) => x.includes('tfjs-node')) ? ' or the libtensorflow download' : ''} (this machine is offline or behind a proxy): ${specs.join(' and ')} must come from the npm registry`
         : /node-pre-gyp|libtensorflow|download/i.test(text)
           ? 'the install script of @tensorflow/tfjs-node-gpu could not download or build libtensorflow'
           : `npm exited with code ${code}`;
