@@ -8,6 +8,7 @@ import { runDescription, runTitle } from './core/runFormat.js';
 import type { RunState } from './core/runScan.js';
 import { backendPrefix, selectBackend, setUpGpuBackend } from './backendCommands.js';
 import { registerDiagnostics } from './diagnostics.js';
+import { registerNotebooks } from './notebook/register.js';
 import { newExperiment, openDemo } from './experimentCommands.js';
 import { compareSeeds, deleteRun, resumeRun, revealRun, runExperiment, runOneSeed, stopRun } from './runCommands.js';
 import { EXPERIMENT_GLOB, RunsTreeProvider, type AemNode } from './runsTree.js';
@@ -103,6 +104,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   command('aemStudio.refresh', () => tree.refresh(true));
   command('aemStudio.showLog', () => log.show());
   // Live charts (webview view + aemStudio.showLiveCharts) and seed-comparison notebooks register here.
+  registerNotebooks(s);
 
   context.subscriptions.push(
     log,

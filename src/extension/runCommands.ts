@@ -3,13 +3,13 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { ConfigError } from '../config/load.js';
-import { comparisonRows, comparisonTable, TABLE_METRICS } from '../trainer/seedStats.js';
 import { readExperimentInfo } from './core/experimentIndex.js';
 import { acquireRunLock, RunLockedError } from './core/runLock.js';
-import { readRunSummary, RESUMABLE_STATES } from './core/runScan.js';
+import { RESUMABLE_STATES } from './core/runScan.js';
 import { runTitle, STATE_WORDS } from './core/runFormat.js';
 import { problemsOf } from './diagnostics.js';
 import { followJob } from './jobProgress.js';
+import { openComparisonNotebook } from './notebook/compareSeedsNotebook.js';
 import type { AemNode, ExperimentNode, RunNode } from './runsTree.js';
 import type { Services } from './services.js';
 import { readSettings } from './settings.js';
@@ -194,34 +194,28 @@ export async function deleteRun(s: Services, target: Target): Promise<boolean> {
   return true;
 }
 
-/** The mean ± std table over seeds, per configuration, at each run's best epoch, as a Markdown preview. */
-export async function compareSeeds(s: Services, target: Target): Promise<void> {
+/**
+ * Opens (the first time: writes) the experiment's seed-comparison notebook and runs all its cells.
+ * Asks which experiment only when there are several with a run store.
+ */
+export async function compareSeeds(s: Services, target: Target): Promise<vscode.NotebookDocument | undefined> {
   let experiment: ExperimentNode | undefined = isNode(target) ? (target.kind === 'experiment' ? target : target.parent) : undefined;
   if (!experiment) {
     const experiments = (await s.tree.experiments()).filter((e) => e.outputRoot);
-    const pick = await vscode.window.showQuickPick(
-      experiments.map((e) => ({ label: e.name, description: e.file ? vscode.workspace.asRelativePath(e.file) : '', node: e })),
-      { placeHolder: 'Experiment to compare across seeds' },
-    );
-    experiment = pick?.node;
+    const file = target instanceof vscode.Uri ? target.fsPath : undefined;
+    experiment = file ? experiments.find((e) => e.file === file) : experiments.length === 1 ? experiments[0] : undefined;
+    if (!experiment && experiments.length === 0) {
+      void vscode.window.showInformationMessage('AEM: no experiment with a run store in this workspace yet.');
+      return undefined;
+    }
+    if (!experiment) {
+      const pick = await vscode.window.showQuickPick(
+        experiments.map((e) => ({ label: e.name, description: e.file ? vscode.workspace.asRelativePath(e.file) : '', node: e })),
+        { placeHolder: 'Experiment to compare across seeds' },
+      );
+      experiment = pick?.node;
+    }
   }
-  if (!experiment) return;
-  const runs = s.tree.runsOf(experiment);
-  const summaries = runs.map((r) => readRunSummary(r.record.dir)).filter((x): x is NonNullable<typeof x> => x !== undefined);
-  const finished = summaries.filter((x) => x.status === 'done');
-  const table = comparisonTable(comparisonRows(finished), TABLE_METRICS);
-  const others = runs.filter((r) => r.record.state !== 'done');
-  const content = [
-    `# ${experiment.name}: comparison over seeds`,
-    '',
-    `Mean ± sample standard deviation over seeds of each configuration's test metrics at its best epoch (by val AUROC + val F1), from the ${finished.length} finished run${finished.length === 1 ? '' : 's'} in \`${path.join(experiment.outputRoot ?? '', experiment.name)}\`.`,
-    '',
-    '```',
-    table,
-    '```',
-    ...(others.length > 0 ? ['', `Not included (${others.length}): ${others.map((r) => `${r.record.runId} (${STATE_WORDS[r.record.state]})`).join(', ')}.`] : []),
-    '',
-  ].join('\n');
-  const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content });
-  await vscode.commands.executeCommand('markdown.showPreview', doc.uri);
+  if (!experiment) return undefined;
+  return openComparisonNotebook(s.context, s.tree, experiment);
 }

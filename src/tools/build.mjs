@@ -13,8 +13,8 @@ const targets = [
   { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: [...external, 'vscode'] },
   // Webviews and the notebook renderer run in the browser; their bundles live under media/ because
   // webviews may only load from the extension's media folder (localResourceRoots).
-  { entryPoints: ['webview/liveCharts/main.ts'], outfile: 'media/dist/liveCharts.js', format: 'iife', platform: 'browser', target: 'es2022' },
-  { entryPoints: ['webview/notebookRenderer/main.ts'], outfile: 'media/dist/notebookRenderer.js', format: 'esm', platform: 'browser', target: 'es2022' },
+  { entryPoints: ['webview/liveCharts/main.ts'], outfile: 'media/dist/liveCharts.js', format: 'iife', platform: 'browser', target: 'es2022', minify: true },
+  { entryPoints: ['webview/notebookRenderer/main.ts'], outfile: 'media/dist/notebookRenderer.js', format: 'esm', platform: 'browser', target: 'es2022', minify: true },
 ].filter((t) => t.entryPoints.every((p) => existsSync(p)));
 
 await Promise.all(

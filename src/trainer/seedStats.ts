@@ -1,23 +1,6 @@
 // Summaries of a metric over seeds (mean ± sample std) and a plain-text comparison table.
+import { mean, sampleStd } from '../notebook/stats.js';
 import type { RunSummary } from '../protocol/events.js';
-
-/** Arithmetic mean; NaN for no values. */
-export function mean(xs: readonly number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  let s = 0;
-  for (const x of xs) s += x;
-  return s / xs.length;
-}
-
-/** Sample standard deviation (n - 1 denominator, numpy's ddof=1); 0 for one value, NaN for none. */
-export function sampleStd(xs: readonly number[]): number {
-  if (xs.length === 0) return Number.NaN;
-  if (xs.length === 1) return 0;
-  const m = mean(xs);
-  let ss = 0;
-  for (const x of xs) ss += (x - m) * (x - m);
-  return Math.sqrt(ss / (xs.length - 1));
-}
 
 /** "0.912 ± 0.013"; the value alone for one seed (no spread to report); "n/a" for none. */
 export function formatMeanStd(xs: readonly number[], digits = 3): string {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { comparisonTable, formatMeanStd, mean, sampleStd } from '../../src/trainer/seedStats.js';
+import { mean, sampleStd } from '../../src/notebook/stats.js';
+import { comparisonTable, formatMeanStd } from '../../src/trainer/seedStats.js';
 
 // Reference numbers from numpy 2.4 (python3): a.mean() and np.std(a, ddof=1).
 const A = [0.91, 0.925, 0.899, 0.93, 0.906]; // mean 0.914, std 0.013057564857200608

@@ -1,0 +1,99 @@
+// What a comparison cell of an AEM notebook outputs: one payload per `show:` kind, written by the
+// notebook controller (extension host) and drawn by the notebook renderer (browser). The renderer
+// validates every payload with `ComparisonOutputSchema` before it draws anything.
+import { z } from 'zod';
+
+export const COMPARISON_MIME = 'application/vnd.aem-studio.comparison+json';
+export const NOTEBOOK_TYPE = 'aem-notebook';
+
+/** NaN/Infinity do not survive JSON, so a missing number is null. */
+const num = z.number().nullable();
+
+const Common = {
+  title: z.string(),
+  /** Runs the cell used, and why others were left out (still running, no value at that epoch...). */
+  runsUsed: z.number().int(),
+  notes: z.array(z.string()),
+};
+
+export const TableCellSchema = z.object({
+  mean: num,
+  std: num,
+  /** Seeds with a value. */
+  n: z.number().int(),
+  values: z.array(z.number()),
+  /** Best mean of its column (by the metric's direction); never set for metrics without a direction. */
+  best: z.boolean(),
+  /** Wilcoxon signed-rank p-value against the baseline group over seeds present in both; null for the baseline itself or too few pairs. */
+  p: num,
+  pairs: z.number().int(),
+});
+export type TableCell = z.infer<typeof TableCellSchema>;
+
+export const TableOutputSchema = z.object({
+  kind: z.literal('table'),
+  ...Common,
+  at: z.string(),
+  metrics: z.array(z.string()),
+  /** Per metric: which way is better ('none' for metrics such as entropy, never bolded). */
+  directions: z.array(z.enum(['higher', 'lower', 'none'])),
+  baseline: z.string().nullable(),
+  rows: z.array(z.object({ group: z.string(), seeds: z.number().int(), cells: z.array(TableCellSchema) })),
+  markdown: z.string(),
+  csv: z.string(),
+  latex: z.string(),
+});
+export type TableOutput = z.infer<typeof TableOutputSchema>;
+
+const BandSeriesSchema = z.object({
+  label: z.string(),
+  x: z.array(z.number()),
+  mean: z.array(z.number()),
+  std: z.array(z.number()),
+  n: z.array(z.number().int()),
+});
+export type BandSeries = z.infer<typeof BandSeriesSchema>;
+
+export const CurvesOutputSchema = z.object({
+  kind: z.literal('curves'),
+  ...Common,
+  charts: z.array(z.object({ metric: z.string(), series: z.array(BandSeriesSchema) })),
+});
+export type CurvesOutput = z.infer<typeof CurvesOutputSchema>;
+
+export const ScatterOutputSchema = z.object({
+  kind: z.literal('scatter'),
+  ...Common,
+  at: z.string(),
+  x: z.string(),
+  y: z.string(),
+  points: z.array(z.object({ run: z.string(), group: z.string(), seed: z.number().int(), x: z.number(), y: z.number() })),
+  pearson: num,
+  spearman: num,
+});
+export type ScatterOutput = z.infer<typeof ScatterOutputSchema>;
+
+export const TopkOutputSchema = z.object({
+  kind: z.literal('topk'),
+  ...Common,
+  at: z.string(),
+  split: z.enum(['val', 'test']),
+  /** x is k = 1..K. */
+  series: z.array(BandSeriesSchema),
+});
+export type TopkOutput = z.infer<typeof TopkOutputSchema>;
+
+export const SensitivityOutputSchema = z.object({
+  kind: z.literal('sensitivity'),
+  ...Common,
+  at: z.string(),
+  metric: z.string(),
+  x: z.string(),
+  lines: z.string(),
+  /** One series per value of `lines`; x holds the values of `x`. */
+  series: z.array(BandSeriesSchema),
+});
+export type SensitivityOutput = z.infer<typeof SensitivityOutputSchema>;
+
+export const ComparisonOutputSchema = z.discriminatedUnion('kind', [TableOutputSchema, CurvesOutputSchema, ScatterOutputSchema, TopkOutputSchema, SensitivityOutputSchema]);
+export type ComparisonOutput = z.infer<typeof ComparisonOutputSchema>;
