@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', '.aem/**'] },
+  { ignores: ['out/**', 'dist/**', 'media/dist/**', 'node_modules/**', '.aem/**', '.gpu/**', 'test-output/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

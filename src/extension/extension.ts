@@ -8,6 +8,7 @@ import { runDescription, runTitle } from './core/runFormat.js';
 import type { RunState } from './core/runScan.js';
 import { backendPrefix, selectBackend, setUpGpuBackend } from './backendCommands.js';
 import { registerDiagnostics } from './diagnostics.js';
+import { registerLiveCharts, type LiveChartsApi } from './liveCharts/register.js';
 import { registerNotebooks } from './notebook/register.js';
 import { newExperiment, openDemo } from './experimentCommands.js';
 import { compareSeeds, deleteRun, resumeRun, revealRun, runExperiment, runOneSeed, stopRun } from './runCommands.js';
@@ -24,6 +25,7 @@ export interface AemStudioApi {
   treeSnapshot(): Promise<{ name: string; file?: string; runs: { runId: string; dir: string; state: RunState; title: string; description: string }[] }[]>;
   job(id: number): EngineJob | undefined;
   refresh(): Promise<void>;
+  liveCharts: LiveChartsApi;
 }
 
 let manager: RunManager | undefined;
@@ -104,6 +106,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   command('aemStudio.refresh', () => tree.refresh(true));
   command('aemStudio.showLog', () => log.show());
   // Live charts (webview view + aemStudio.showLiveCharts) and seed-comparison notebooks register here.
+  const liveCharts = registerLiveCharts(s);
   registerNotebooks(s);
 
   context.subscriptions.push(
@@ -126,6 +129,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
     manager: m,
     job: (id) => m.allJobs.find((j) => j.id === id),
     refresh: () => watcher.poll(),
+    liveCharts,
     treeSnapshot: async () => {
       const out = [];
       for (const experiment of await tree.experiments()) {

@@ -21,7 +21,6 @@ function queryCell(query: Record<string, Value>, comment: string): NotebookCell 
 export function compareSeedsNotebook(experiment: string, sweepKeys: string[], baseline?: Record<string, number>): NotebookModel {
   const runs = `${experiment}/*`;
   const group = sweepKeys.length > 0 ? sweepKeys : ['experiment'];
-  // Neither note says "seed": a webview showing that word then means the outputs have rendered (the e2e test waits for it).
   const intro = [
     `# ${experiment}: comparison of its configurations`,
     '',
