@@ -1,5 +1,5 @@
 // Entry point of the Live Charts webview bundle (media/dist/liveCharts.js).
-import './zodConfig.js';
+import '../shared/zodNoEval.js';
 import { frames } from './chartSetup.js';
 import { connectToHost } from './hostBridge.js';
 import { LiveChartsPanel } from './panel.js';

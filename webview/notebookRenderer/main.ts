@@ -1,6 +1,6 @@
 // The notebook renderer for AEM comparison outputs (mime application/vnd.aem-studio.comparison+json):
 // validates each payload, then draws a table or a chart into the output element.
-import './zodJitless.js';
+import '../shared/zodNoEval.js';
 import type { Chart } from 'chart.js';
 import type { ActivationFunction } from 'vscode-notebook-renderer';
 import { ComparisonOutputSchema, type ComparisonOutput } from '../../src/protocol/notebook.js';

@@ -111,6 +111,32 @@ function runsOnDisk(workspace: string, experiment: string): RunOnDisk[] {
   });
 }
 
+/**
+ * Drags the side bar's edge to 60 % of the window and folds the Experiments tree so the Live Charts view
+ * gets the room; returns how to undo both. Only layout: a step that cannot find the sash leaves it as is.
+ */
+async function giveChartsRoom(page: Page): Promise<() => Promise<void>> {
+  const box = await page.locator('.part.sidebar').boundingBox();
+  const viewport = page.viewportSize();
+  const tree = page.locator('.part.sidebar .pane-header', { hasText: 'Experiments' }).first();
+  if (!box || !viewport) return async () => undefined;
+  const drag = async (fromX: number, toX: number): Promise<void> => {
+    await page.mouse.move(fromX, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(toX, box.y + box.height / 2, { steps: 8 });
+    await page.mouse.up();
+  };
+  const edge = box.x + box.width + 1;
+  const wide = Math.round(viewport.width * 0.6);
+  await drag(edge, wide);
+  const folded = await tree.click({ timeout: 5000 }).then(() => true, () => false);
+  return async () => {
+    if (folded) await tree.click({ timeout: 5000 }).catch(() => undefined);
+    const now = await page.locator('.part.sidebar').boundingBox();
+    if (now) await drag(now.x + now.width + 1, edge);
+  };
+}
+
 /** true when `probe` holds in the document of some ready webview (panel, view or notebook outputs). */
 async function inSomeWebview(page: Page, probe: (inner: FrameLocator) => Promise<boolean>): Promise<true | undefined> {
   const count = await page.locator('iframe.webview.ready').count();
@@ -165,7 +191,7 @@ async function main(): Promise<number> {
     await screenshot(page, path.join(outDir, '02-demo-experiment.png'));
 
     // The tiny synthetic preset (28 training slides of 32-d features) keeps the run short; it barely
-    // learns in 4 epochs, so the README's screenshots come from AEM_E2E_PRESET=demo AEM_E2E_EPOCHS=8.
+    // learns in 4 epochs, so the README's screenshots come from AEM_E2E_PRESET=demo AEM_E2E_EPOCHS=15.
     const preset = process.env.AEM_E2E_PRESET ?? 'tiny';
     if (!['tiny', 'demo'].includes(preset)) throw new Error(`AEM_E2E_PRESET must be tiny or demo, got ${preset}`);
     step = `switch the demo to the ${preset} preset`;
@@ -186,23 +212,29 @@ async function main(): Promise<number> {
     await page.waitForTimeout(1500);
     await screenshot(page, path.join(outDir, '03-run-started.png'));
 
-    step = 'two epochs of training';
+    // The charts must show this many epochs (2 in CI; more for the README's picture).
+    const chartEpochs = envNumber('AEM_E2E_CHART_EPOCHS', 2);
+    step = `${chartEpochs} epochs of training`;
     const two = await waitFor('a run with two finished epochs', trainTimeout, () => {
-      const runs = runsOnDisk(workspace, 'demo').filter((r) => r.valEpochs >= 2);
+      const runs = runsOnDisk(workspace, 'demo').filter((r) => r.valEpochs >= chartEpochs);
       return runs.length > 0 ? runs : undefined;
     });
-    log(`${two.length} run(s) have at least two epochs`);
+    log(`${two.length} run(s) have at least ${chartEpochs} epochs`);
 
     step = liveCharts;
     await runFromPalette(page, liveCharts, stepTimeout);
     // Contract with the live-charts webview: an element of it carries data-aem-epochs="N" (epochs drawn).
-    await waitFor('a webview showing two epochs of live charts (data-aem-epochs >= 2)', stepTimeout, () =>
+    await waitFor(`a webview showing ${chartEpochs} epochs of live charts (data-aem-epochs >= ${chartEpochs})`, stepTimeout, () =>
       inSomeWebview(page as Page, async (inner) => {
         const n = await inner.locator('[data-aem-epochs]').first().getAttribute('data-aem-epochs', { timeout: 1000 }).catch(() => null);
-        return n !== null && Number(n) >= 2;
+        return n !== null && Number(n) >= chartEpochs;
       }),
     );
+    // For the picture: a wider side bar with the tree folded, as a user watching the charts would have it.
+    const restore = await giveChartsRoom(page);
+    await page.waitForTimeout(1500);
     await screenshot(page, path.join(outDir, '04-live-charts.png'));
+    await restore();
 
     step = 'all runs to finish';
     const done = await waitFor('every run to finish', trainTimeout, () => {
@@ -226,6 +258,7 @@ async function main(): Promise<number> {
         return tables > 0 && charts > 0;
       }),
     );
+    await page.mouse.move(700, 880); // off the tab it clicked, so no tooltip covers the picture
     await page.waitForTimeout(1500);
     await screenshot(page, path.join(outDir, '05-compare-seeds.png'));
     ok = true;
