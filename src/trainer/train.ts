@@ -179,7 +179,8 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
     };
   };
 
-  let lastProgress = 0;
+  // The first report waits one interval: a lone first step (kernel compilation) would give a wild ETA.
+  let lastProgress = Date.now();
   let lastHeartbeat = 0;
   try {
     writeSummary(paths, summaryOf('running'));
