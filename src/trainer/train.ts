@@ -182,6 +182,12 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   // The first report waits one interval: a lone first step (kernel compilation) would give a wild ETA.
   let lastProgress = Date.now();
   let lastHeartbeat = 0;
+  // Validation + test time of the last evaluated epoch, for the ETA; until one is measured, a forward
+  // pass is taken to cost a third of a training step.
+  let evalSecondsPerEpoch: number | undefined;
+  // The ETA's rate leaves out this process's first step (kernel compilation and warm-up make it slow).
+  let rateFrom: { at: number; steps: number } | undefined;
+  let stepsDone = 0;
   try {
     writeSummary(paths, summaryOf('running'));
     while (state.epoch < epochs) {
@@ -222,12 +228,17 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
         state.trainSums.regulariser += losses.regulariser;
         state.trainSums.bags += 1;
         const now = Date.now();
+        stepsDone += 1;
+        rateFrom ??= { at: now, steps: stepsDone };
         if (now - lastProgress >= PROGRESS_INTERVAL_MS || iter === iters - 1) {
           lastProgress = now;
           const elapsed = state.trainSums.seconds + (now - epochStart) / 1000;
           const bagsPerSecond = state.trainSums.bags / Math.max(elapsed, 1e-9);
           const remaining = (epochs - epoch) * iters - (iter + 1);
-          hooks.emit({ type: 'progress', runId: config.runId, epoch, iter: iter + 1, iters, bagsPerSecond, etaSeconds: remaining / Math.max(bagsPerSecond, 1e-9) });
+          const rate = rateFrom && stepsDone > rateFrom.steps ? ((stepsDone - rateFrom.steps) * 1000) / Math.max(now - rateFrom.at, 1) : bagsPerSecond;
+          const evalSeconds = evalSecondsPerEpoch ?? (val.length + test.length) / Math.max(rate, 1e-9) / 3;
+          const etaSeconds = remaining / Math.max(rate, 1e-9) + (epochs - epoch) * evalSeconds;
+          hooks.emit({ type: 'progress', runId: config.runId, epoch, iter: iter + 1, iters, bagsPerSecond, etaSeconds });
         }
         if (now - lastHeartbeat >= HEARTBEAT_INTERVAL_MS) {
           lastHeartbeat = now;
@@ -251,6 +262,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
       const evalLambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch + 1, 0, iters, epochs);
       const valOut = await evaluateSplit(model, cache, val, 'val', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
       const testOut = await evaluateSplit(model, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
+      evalSecondsPerEpoch = valOut.metrics.seconds + testOut.metrics.seconds;
 
       const score = selectionScore({ auroc: valOut.metrics.auroc, f1: valOut.metrics.f1, accuracy: valOut.metrics.accuracy, aurocPerClass: [] });
       const isBest = state.bestEpoch === null || score > state.bestScore;
