@@ -1,6 +1,7 @@
 // Turns what the engine reports (an `epoch` event, or the lines of metrics.jsonl) into the per-epoch
 // points the charts draw, and the figures of the panel's header.
 import type { EvalEpochMetrics, MetricsLine, TrainEpochMetrics } from '../protocol/events.js';
+import { selectionScore } from '../trainer/metrics.js';
 import type { ChartEpoch, EvalPoint } from '../protocol/liveCharts.js';
 
 function evalPoint(m: EvalEpochMetrics): EvalPoint {
@@ -41,7 +42,7 @@ export function bestEpochOf(epochs: readonly ChartEpoch[]): number | null {
   let best: ChartEpoch | undefined;
   let bestScore = -Infinity;
   for (const e of epochs) {
-    const score = (e.val.auroc ?? 0) + e.val.f1;
+    const score = selectionScore(e.val);
     if (score > bestScore) {
       best = e;
       bestScore = score;

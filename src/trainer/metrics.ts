@@ -198,6 +198,6 @@ export function classificationMetrics(
  * counts as 0 here, so such an epoch competes on F1 alone and loses to any epoch with a defined
  * AUROC and equal F1; it is never treated as chance (0.5).
  */
-export function selectionScore(m: ClassificationMetrics): number {
+export function selectionScore(m: Pick<ClassificationMetrics, 'auroc' | 'f1'>): number {
   return (m.auroc ?? 0) + m.f1;
 }

@@ -264,7 +264,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
       const testOut = await evaluateSplit(model, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
       evalSecondsPerEpoch = valOut.metrics.seconds + testOut.metrics.seconds;
 
-      const score = selectionScore({ auroc: valOut.metrics.auroc, f1: valOut.metrics.f1, accuracy: valOut.metrics.accuracy, aurocPerClass: [] });
+      const score = selectionScore(valOut.metrics);
       const isBest = state.bestEpoch === null || score > state.bestScore;
       if (isBest) {
         state.bestEpoch = epoch;

@@ -1,26 +1,13 @@
 // Pure helpers of the live charts: log-spaced top-k points, run colours, epoch assembly and the best
 // epoch (checked against what the engine itself reported in a recorded real run).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { RunColours } from '../../src/liveCharts/colours.js';
 import { bestEpochOf, chartEpochOf, EpochAssembler, etaFromEpochs, upsertEpoch } from '../../src/liveCharts/points.js';
 import { logSpacedIndices } from '../../src/liveCharts/topk.js';
-import { parseEngineEventLine, type EngineEvent } from '../../src/protocol/events.js';
 import type { ChartEpoch } from '../../src/protocol/liveCharts.js';
-import { projectRoot } from '../helpers/paths.js';
+import { recordedEvents } from '../helpers/recordedRun.js';
 
-function recorded(): EngineEvent[] {
-  return readFileSync(path.join(projectRoot, 'test', 'fixtures', 'liveCharts', 'events.jsonl'), 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => {
-      const p = parseEngineEventLine(l);
-      assert.ok(p.ok);
-      return p.value;
-    });
-}
 
 describe('live charts helpers', () => {
   it('keeps short top-k curves whole and spreads long ones evenly in log k, ends included', () => {
@@ -47,7 +34,7 @@ describe('live charts helpers', () => {
   });
 
   it('assembles epochs from metrics lines like the engine reports them, and finds the engine\'s best epoch', () => {
-    const events = recorded();
+    const events = recordedEvents();
     const runIds = [...new Set(events.flatMap((e) => (e.type === 'run-started' ? [e.runId] : [])))];
     assert.equal(runIds.length, 4);
     for (const runId of runIds) {

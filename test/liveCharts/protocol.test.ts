@@ -1,12 +1,9 @@
 // Messages of the Live Charts protocol: what the host accepts from the webview, and what it sends.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, it } from 'node:test';
 import { chartEpochOf } from '../../src/liveCharts/points.js';
-import { parseEngineEventLine } from '../../src/protocol/events.js';
 import { parseHostMessage, parseWebviewMessage } from '../../src/protocol/liveCharts.js';
-import { projectRoot as repoRoot } from '../helpers/paths.js';
+import { recordedEvents } from '../helpers/recordedRun.js';
 
 const PNG = 'data:image/png;base64,iVBORw0KGgo=';
 
@@ -51,13 +48,12 @@ describe('live charts protocol', () => {
   });
 
   it('host messages built from a real run validate, and a broken point does not', () => {
-    const lines = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'liveCharts', 'events.jsonl'), 'utf8').split('\n').filter(Boolean);
-    const epoch = lines.map((l) => parseEngineEventLine(l)).find((p) => p.ok && p.value.type === 'epoch');
-    assert.ok(epoch?.ok && epoch.value.type === 'epoch');
-    const point = chartEpochOf(epoch.value.train, epoch.value.val, epoch.value.test);
+    const epoch = recordedEvents().find((e) => e.type === 'epoch');
+    assert.ok(epoch?.type === 'epoch');
+    const point = chartEpochOf(epoch.train, epoch.val, epoch.test);
     assert.equal(point.testTopk.length, 20);
-    assert.ok(parseHostMessage({ type: 'epoch', runId: epoch.value.runId, point, bestEpoch: epoch.value.bestEpoch }).ok);
-    assert.equal(parseHostMessage({ type: 'epoch', runId: epoch.value.runId, point: { ...point, val: { ...point.val, f1: 'high' } }, bestEpoch: 0 }).ok, false);
+    assert.ok(parseHostMessage({ type: 'epoch', runId: epoch.runId, point, bestEpoch: epoch.bestEpoch }).ok);
+    assert.equal(parseHostMessage({ type: 'epoch', runId: epoch.runId, point: { ...point, val: { ...point.val, f1: 'high' } }, bestEpoch: 0 }).ok, false);
     assert.equal(parseHostMessage({ type: 'init', v: 1, smoothing: 1.5, runs: [] }).ok, false);
   });
 });

@@ -10,20 +10,13 @@ import type { ManagerEvent, RunManager } from '../../src/extension/core/runManag
 import { readRunRecord, type RunRecord } from '../../src/extension/core/runScan.js';
 import { RunFeed } from '../../src/extension/liveCharts/runFeed.js';
 import { chartEpochOf } from '../../src/liveCharts/points.js';
-import { parseEngineEventLine, type EngineEvent } from '../../src/protocol/events.js';
+import type { EngineEvent } from '../../src/protocol/events.js';
 import type { HostMessage } from '../../src/protocol/liveCharts.js';
-import { projectRoot } from '../helpers/paths.js';
+import { recordedEvents } from '../helpers/recordedRun.js';
 
 type EpochEvent = Extract<EngineEvent, { type: 'epoch' }>;
 
-const events = readFileSync(path.join(projectRoot, 'test', 'fixtures', 'liveCharts', 'events.jsonl'), 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => {
-    const p = parseEngineEventLine(l);
-    assert.ok(p.ok);
-    return p.value;
-  });
+const events = recordedEvents();
 const firstStart = events.find((e): e is Extract<EngineEvent, { type: 'run-started' }> => e.type === 'run-started');
 assert.ok(firstStart);
 const started = firstStart;

@@ -145,7 +145,7 @@ test('f1Macro counts classes never predicted nor present as 0 (zero_division=0)'
 });
 
 test('selectionScore sums AUROC and F1', () => {
-  assert.equal(selectionScore({ auroc: 0.75, aurocPerClass: [0.75, 0.75], f1: 0.5, accuracy: 0.6 }), 1.25);
+  assert.equal(selectionScore({ auroc: 0.75, f1: 0.5 }), 1.25);
 });
 
 test('bad inputs are rejected with a clear error', () => {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { chartEpochOf } from '../../src/liveCharts/points.js';
 import { liveChartsHtml } from '../../src/liveCharts/html.js';
-import { parseEngineEventLine, type EngineEvent } from '../../src/protocol/events.js';
+import type { EngineEvent } from '../../src/protocol/events.js';
+import { recordedEvents } from '../helpers/recordedRun.js';
 import type { ChartEpoch, ChartRunInfo, HostMessage } from '../../src/protocol/liveCharts.js';
 import { ensureTools, repoRoot } from '../vscode/harness/tools.js';
 
@@ -209,19 +210,6 @@ export async function openWebview(browser: Browser, options: { theme?: ThemeName
     cspViolations: () => page.evaluate(() => (window as unknown as { __csp: string[] }).__csp),
     savedState: () => page.evaluate(() => (window as unknown as { __state: () => unknown }).__state()),
   };
-}
-
-/** The recorded engine event stream of a real run (test/fixtures/liveCharts/events.jsonl). */
-export function recordedEvents(): EngineEvent[] {
-  const text = readFileSync(path.join(repoRoot, 'test', 'fixtures', 'liveCharts', 'events.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => {
-      const parsed = parseEngineEventLine(l);
-      if (!parsed.ok) throw new Error(`fixture line is not an engine event: ${parsed.error}`);
-      return parsed.value;
-    });
 }
 
 export interface RecordedRun {

@@ -5,7 +5,7 @@ import * as assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 
-const EXTENSION_ID = 'aem-studio.aem-studio';
+import { EXTENSION_ID } from './support.js';
 
 interface Manifest {
   contributes?: { jsonValidation?: { fileMatch: string | string[]; url: string }[] };

@@ -3,49 +3,24 @@
 // the run that is training, and the webview reports drawing its epochs one after another as the engine
 // finishes them; on an experiment it overlays that experiment's runs of one seed, read from disk.
 import * as assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AemStudioApi } from '../../../src/extension/extension.js';
-
-const EXTENSION_ID = 'aem-studio.aem-studio';
-
-async function api(): Promise<AemStudioApi> {
-  const ext = vscode.extensions.getExtension<AemStudioApi>(EXTENSION_ID);
-  assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-  return ext.activate();
-}
-
-function workspaceDir(): string {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the tests need a workspace folder');
-  return folder.uri.fsPath;
-}
+import { api, until as waitUntil, writeTinyExperiment } from './support.js';
 
 function writeExperiment(name: string, epochs: number, lambdas: number[]): vscode.Uri {
-  const file = path.join(workspaceDir(), `${name}.aem.json`);
-  const experiment = {
-    name,
-    data: { format: 'synthetic', synthetic: { preset: 'tiny', seed: 0 } },
+  return writeTinyExperiment(name, epochs, {
     aem: { regulariser: 'entropy', lambda: 0.1, schedule: 'cosine' },
-    train: { epochs, lr: 1e-3, topK: 20 },
     ...(lambdas.length > 1 ? { sweep: { 'aem.lambda': lambdas } } : {}),
     seeds: [0],
     compute: { backend: 'wasm', parallel: 2 },
-    output: '.aem/runs',
-  };
-  writeFileSync(file, `${JSON.stringify(experiment, null, 2)}\n`);
-  return vscode.Uri.file(file);
+  });
 }
 
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 90_000, everyMs = 50): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
+/** Polls fast (50 ms) and long (90 s) unless told otherwise: the panel must be seen drawing each epoch. */
+function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 90_000, everyMs = 50): Promise<T> {
+  return waitUntil(what, probe, ms, everyMs);
 }
 
 function testEpochsOnDisk(runDir: string): number {

@@ -10,49 +10,20 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AemStudioApi } from '../../../src/extension/extension.js';
+import { api, until, workspaceDir, writeTinyExperiment } from './support.js';
 import type { ComparisonOutput } from '../../../src/protocol/notebook.js';
 
-const EXTENSION_ID = 'aem-studio.aem-studio';
 const MIME = 'application/vnd.aem-studio.comparison+json';
 const ERROR_MIME = 'application/vnd.code.notebook.error';
 const NAME = 'nb-seeds';
 
-async function api(): Promise<AemStudioApi> {
-  const ext = vscode.extensions.getExtension<AemStudioApi>(EXTENSION_ID);
-  assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-  return ext.activate();
-}
-
-function workspaceDir(): string {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the tests need a workspace folder');
-  return folder.uri.fsPath;
-}
-
 function writeExperiment(): vscode.Uri {
-  const file = path.join(workspaceDir(), `${NAME}.aem.json`);
-  const experiment = {
-    name: NAME,
-    data: { format: 'synthetic', synthetic: { preset: 'tiny', seed: 0 } },
+  return writeTinyExperiment(NAME, 2, {
     aem: { regulariser: 'entropy', lambda: 0.1, schedule: 'cosine' },
-    train: { epochs: 2, lr: 1e-3, topK: 20 },
     sweep: { 'aem.lambda': [0, 0.1] },
     seeds: [0, 1],
     compute: { backend: 'wasm', parallel: 2 },
-    output: '.aem/runs',
-  };
-  writeFileSync(file, `${JSON.stringify(experiment, null, 2)}\n`);
-  return vscode.Uri.file(file);
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  });
 }
 
 const codeCells = (doc: vscode.NotebookDocument) => doc.getCells().filter((c) => c.kind === vscode.NotebookCellKind.Code);

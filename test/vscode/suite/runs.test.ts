@@ -9,43 +9,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { AemStudioApi } from '../../../src/extension/extension.js';
 import type { MetricsLine, RunSummary } from '../../../src/protocol/events.js';
-
-const EXTENSION_ID = 'aem-studio.aem-studio';
-
-async function api(): Promise<AemStudioApi> {
-  const ext = vscode.extensions.getExtension<AemStudioApi>(EXTENSION_ID);
-  assert.ok(ext, `${EXTENSION_ID} is not loaded`);
-  return ext.activate();
-}
-
-function workspaceDir(): string {
-  const folder = vscode.workspace.workspaceFolders?.[0];
-  assert.ok(folder, 'the tests need a workspace folder');
-  return folder.uri.fsPath;
-}
+import { api, until, workspaceDir, writeTinyExperiment } from './support.js';
 
 function writeExperiment(name: string, epochs: number, seeds: number[]): vscode.Uri {
-  const file = path.join(workspaceDir(), `${name}.aem.json`);
-  const experiment = {
-    name,
-    data: { format: 'synthetic', synthetic: { preset: 'tiny', seed: 0 } },
-    train: { epochs, lr: 1e-3, topK: 20 },
-    seeds,
-    compute: { backend: 'wasm' },
-    output: '.aem/runs',
-  };
-  writeFileSync(file, `${JSON.stringify(experiment, null, 2)}\n`);
-  return vscode.Uri.file(file);
-}
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 60_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return writeTinyExperiment(name, epochs, { seeds });
 }
 
 async function runThroughCommand(a: AemStudioApi, uri: vscode.Uri): Promise<number> {
