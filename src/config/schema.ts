@@ -5,6 +5,9 @@ import { z } from 'zod';
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
 
+export const GPU_PATHS = ['auto', 'fused', 'tfjs'] as const;
+export type GpuPathChoice = (typeof GPU_PATHS)[number];
+
 export const SYNTHETIC_PRESETS = ['tiny', 'demo', 'c16-like'] as const;
 export type SyntheticPreset = (typeof SYNTHETIC_PRESETS)[number];
 
@@ -103,6 +106,11 @@ export const ComputeSchema = z
     backend: z.enum(BACKENDS).default('auto'),
     parallel: z.number().int().min(1).default(1).describe('Runs trained at the same time, each in its own process.'),
     cacheMB: z.number().positive().default(2048).describe('Memory budget of the bag cache.'),
+    gpuPath: z
+      .enum(GPU_PATHS)
+      .default('auto')
+      .describe('On webgpu: "fused" runs the model as a few fused WebGPU kernels a step (gated ABMIL, no dropout); "tfjs" runs tfjs-backend-webgpu; "auto" takes fused where it covers the model and says when it does not.'),
+    gpuCacheMB: z.number().min(0).default(4096).describe('Fused WebGPU path: device memory for bag features kept on the GPU between epochs (bags beyond it are uploaded each step).'),
   })
   .strict();
 export type ComputeConfig = z.infer<typeof ComputeSchema>;
@@ -120,7 +128,7 @@ export const ExperimentSchema = z
       .record(z.string().regex(/^(model|aem|train)\.[A-Za-z]+$/, 'a sweep key names a numeric field such as "aem.lambda"'), z.array(z.number()).min(1))
       .default({})
       .describe('Grid over numeric fields, e.g. {"aem.lambda": [0, 0.1, 0.5]}: one run per combination per seed.'),
-    compute: ComputeSchema.default({ backend: 'auto', parallel: 1, cacheMB: 2048 }),
+    compute: ComputeSchema.default({ backend: 'auto', parallel: 1, cacheMB: 2048, gpuPath: 'auto', gpuCacheMB: 4096 }),
     output: z.string().default('.aem/runs'),
   })
   .strict();

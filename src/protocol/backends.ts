@@ -9,6 +9,8 @@ export const BackendProbeSchema = z.object({
   /** Whether it started here (each installed one is tried), its adapter, or why not. */
   available: z.boolean(),
   adapter: z.string().optional(),
+  /** webgpu: the execution path auto takes there (fused WebGPU kernels where they cover the model). */
+  path: z.enum(['fused', 'tfjs']).optional(),
   reason: z.string().optional(),
 });
 export type BackendProbe = z.infer<typeof BackendProbeSchema>;

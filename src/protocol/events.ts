@@ -12,6 +12,10 @@ export const BackendRecordSchema = z.object({
   adapter: z.string().optional(),
   /** Where the backend's optional packages were loaded from (the project or AEM_BACKEND_MODULES). */
   from: z.string().optional(),
+  /** How the model runs on it: "fused" WebGPU kernels or tfjs operations (absent in runs before the fused path). */
+  path: z.enum(['fused', 'tfjs']).optional(),
+  /** Why auto did not take the fused path on a WebGPU adapter. */
+  pathReason: z.string().optional(),
   skipped: z.array(z.object({ name: z.string(), reason: z.string() })),
 });
 export type BackendRecord = z.infer<typeof BackendRecordSchema>;

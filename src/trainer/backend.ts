@@ -3,9 +3,12 @@
 // The engine never falls back silently: the chosen backend is printed and recorded in every run.
 import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
-import type { BackendChoice } from '../config/schema.js';
+import type { BackendChoice, GpuPathChoice } from '../config/schema.js';
 import type { BackendProbe } from '../protocol/backends.js';
+import { backendLabel } from '../protocol/backendLabel.js';
+import { NoAdapterError, openDawnAdapter } from './gpu/dawn.js';
 import { BACKEND_MODULES_ENV, describeFound, findOptionalModule, loadModule, OptionalModuleNotFoundError, requireOptionalModule, type FoundModule } from './optionalModules.js';
+import type { ExecutionPath } from './runner.js';
 
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 export const BACKEND_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -18,9 +21,20 @@ export interface BackendInfo {
   adapter?: string;
   /** Where its optional packages were loaded from ("webgpu 0.6.2 from /x/node_modules (AEM_BACKEND_MODULES); …"). */
   from?: string;
+  /** How the model runs: the fused WebGPU kernels, or tfjs operations on `tfName`. */
+  path: ExecutionPath;
+  /** Why auto did not take the fused path on a WebGPU adapter. */
+  pathReason?: string;
   /** Why each backend tried before this one was not used. */
   skipped: { name: ConcreteBackend; reason: string }[];
 }
+
+/** Which execution path to take on webgpu, and why the fused path cannot run this model (if it cannot). */
+export interface GpuPlan {
+  path: GpuPathChoice;
+  fusedUnsupported?: string;
+}
+const DEFAULT_PLAN: GpuPlan = { path: 'auto' };
 
 export class BackendUnavailableError extends Error {
   constructor(
@@ -90,19 +104,8 @@ async function activate(tfName: string): Promise<void> {
   if (!ok || tf.getBackend() !== tfName) throw new Error(`tfjs could not start its "${tfName}" backend (it is running "${tf.getBackend()}")`);
 }
 
-interface WebGpuAdapterInfo {
-  vendor?: string;
-  architecture?: string;
-  device?: string;
-  description?: string;
-}
-interface WebGpuModule {
-  create: (flags: string[]) => { requestAdapter: () => Promise<{ info?: WebGpuAdapterInfo } | null> };
-  globals: Record<string, unknown>;
-}
-
 /** Tries one backend; returns its info, or throws BackendUnavailableError saying why not. */
-async function tryBackend(name: ConcreteBackend): Promise<Omit<BackendInfo, 'skipped'>> {
+async function tryBackend(name: ConcreteBackend, plan: GpuPlan): Promise<Omit<BackendInfo, 'skipped'>> {
   const fail = (why: string, where?: string) => new BackendUnavailableError(name, `${why}; ${HOW_TO_INSTALL[name]}${where ? `; ${where}` : ''}`);
   switch (name) {
     case 'tensorflow-gpu':
@@ -112,23 +115,35 @@ async function tryBackend(name: ConcreteBackend): Promise<Omit<BackendInfo, 'ski
       await loadOrFail(found, fail);
       assertRegistered('tensorflow', found, fail);
       await activate('tensorflow');
-      return { name, tfName: 'tensorflow', version: found.version, from: fromOf([found]) };
+      return { name, tfName: 'tensorflow', version: found.version, from: fromOf([found]), path: 'tfjs' };
     }
     case 'webgpu': {
+      if (plan.path === 'fused' && plan.fusedUnsupported) throw new BackendUnavailableError(name, `compute.gpuPath is "fused", but ${plan.fusedUnsupported}`);
       const dawnFound = findOrFail('webgpu', fail);
+      let dawn;
+      try {
+        dawn = await openDawnAdapter();
+      } catch (err) {
+        if (err instanceof NoAdapterError) throw fail(err.message);
+        throw fail(`${describeFound(dawnFound)} failed to load (${(err as Error).message.split('\n')[0]})`);
+      }
+      const fused = plan.path === 'fused' || (plan.path === 'auto' && !plan.fusedUnsupported);
+      if (fused) return { name, tfName: 'none', version: dawnFound.version, adapter: dawn.name, from: fromOf([dawnFound]), path: 'fused' };
       const backendFound = findOrFail('@tensorflow/tfjs-backend-webgpu', fail);
-      const dawn = await loadOrFail<WebGpuModule>(dawnFound, fail);
-      Object.assign(globalThis, dawn.globals);
-      const gpu = dawn.create([]);
-      const adapter = await gpu.requestAdapter();
-      if (!adapter) throw fail(`Dawn (${describeFound(dawnFound)}) found no WebGPU adapter on this machine`);
-      (globalThis as { navigator?: unknown }).navigator = { gpu };
+      // tfjs-backend-webgpu looks for navigator.gpu; publishing it earlier would make tfjs take Node for a browser.
+      (globalThis as { navigator?: unknown }).navigator = { gpu: dawn.gpu };
       await loadOrFail(backendFound, fail);
       assertRegistered('webgpu', backendFound, fail);
       await activate('webgpu');
-      const info = adapter.info ?? {};
-      const adapterName = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
-      return { name, tfName: 'webgpu', version: backendFound.version, adapter: adapterName, from: fromOf([dawnFound, backendFound]) };
+      return {
+        name,
+        tfName: 'webgpu',
+        version: backendFound.version,
+        adapter: dawn.name,
+        from: fromOf([dawnFound, backendFound]),
+        path: 'tfjs',
+        ...(plan.path === 'auto' && plan.fusedUnsupported ? { pathReason: plan.fusedUnsupported } : {}),
+      };
     }
     case 'wasm': {
       const version = packageVersion('@tensorflow/tfjs-backend-wasm');
@@ -136,24 +151,24 @@ async function tryBackend(name: ConcreteBackend): Promise<Omit<BackendInfo, 'ski
       await import('@tensorflow/tfjs-backend-wasm');
       await activate('wasm');
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-      return { name, tfName: 'wasm', version, adapter: simd ? 'SIMD, 1 thread' : 'no SIMD, 1 thread' };
+      return { name, tfName: 'wasm', version, adapter: simd ? 'SIMD, 1 thread' : 'no SIMD, 1 thread', path: 'tfjs' };
     }
     case 'cpu': {
       const version = packageVersion('@tensorflow/tfjs-backend-cpu');
       if (!version) throw fail('@tensorflow/tfjs-backend-cpu is not installed');
       await import('@tensorflow/tfjs-backend-cpu');
       await activate('cpu');
-      return { name, tfName: 'cpu', version };
+      return { name, tfName: 'cpu', version, path: 'tfjs' };
     }
   }
 }
 
-export async function selectBackend(choice: BackendChoice): Promise<BackendInfo> {
-  if (choice !== 'auto') return { ...(await tryBackend(choice)), skipped: [] };
+export async function selectBackend(choice: BackendChoice, plan: GpuPlan = DEFAULT_PLAN): Promise<BackendInfo> {
+  if (choice !== 'auto') return { ...(await tryBackend(choice, plan)), skipped: [] };
   const skipped: BackendInfo['skipped'] = [];
   for (const name of BACKEND_ORDER) {
     try {
-      return { ...(await tryBackend(name)), skipped };
+      return { ...(await tryBackend(name, plan)), skipped };
     } catch (err) {
       if (!(err instanceof BackendUnavailableError)) throw err;
       skipped.push({ name, reason: err.message });
@@ -163,7 +178,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendInfo>
 }
 
 export function describeBackend(info: BackendInfo): string {
-  const main = `${info.name} (tfjs ${info.tfName} ${info.version}${info.adapter ? `, ${info.adapter}` : ''}${info.from ? `; ${info.from}` : ''})`;
+  const main = `${backendLabel(info)}${info.from ? `; ${info.from}` : ''}${info.pathReason ? `; tfjs path because ${info.pathReason}` : ''}`;
   return info.skipped.length === 0 ? main : `${main}; skipped: ${info.skipped.map((s) => `${s.name} (${s.reason.replace(/^backend "[^"]+" is not available: /, '').split(';')[0]})`).join(', ')}`;
 }
 
@@ -185,8 +200,8 @@ export async function probeBackends(): Promise<BackendProbe[]> {
       return { name: pkg, ...(found ? { found: describeFound(found) } : {}) };
     });
     try {
-      const info = await tryBackend(name);
-      probes.push({ name, packages, available: true, ...(info.adapter ? { adapter: info.adapter } : {}) });
+      const info = await tryBackend(name, DEFAULT_PLAN);
+      probes.push({ name, packages, available: true, ...(info.adapter ? { adapter: info.adapter } : {}), ...(name === 'webgpu' ? { path: info.path } : {}) });
     } catch (err) {
       if (!(err instanceof BackendUnavailableError)) throw err;
       probes.push({ name, packages, available: false, reason: err.message.replace(/^backend "[^"]+" is not available: /, '') });
@@ -198,7 +213,7 @@ export async function probeBackends(): Promise<BackendProbe[]> {
 export function formatBackendProbes(probes: BackendProbe[]): string {
   const lines: string[] = [];
   for (const p of probes) {
-    lines.push(`${p.name}: ${p.available ? `available${p.adapter ? ` (${p.adapter})` : ''}` : 'not available'}`);
+    lines.push(`${p.name}: ${p.available ? `available${p.adapter ? ` (${p.adapter})` : ''}${p.path === 'fused' ? ', fused path' : ''}` : 'not available'}`);
     for (const pkg of p.packages) lines.push(`  ${pkg.found ?? `${pkg.name}: not installed`}`);
     if (p.reason) lines.push(`  why not: ${p.reason}`);
   }

@@ -1,9 +1,7 @@
 // Checkpoints (weights, AdamW state, position in training, RNG state) and attention maps, in the
 // tensor-pack format. A checkpoint taken mid-epoch resumes at the very next step, bit for bit.
-import * as tf from '@tensorflow/tfjs-core';
 import type { SlideRecord } from '../data/types.js';
-import type { AdamW } from './adamw.js';
-import type { MilModel } from './models/types.js';
+import type { TrainingRunner } from './runner.js';
 import { readTensorPack, writeTensorPack, type PackArray } from './tensorPack.js';
 
 export interface TrainingState {
@@ -28,42 +26,46 @@ interface CheckpointMeta {
   savedAt: string;
 }
 
-export async function saveCheckpoint(file: string, model: MilModel, optimizer: AdamW, state: TrainingState): Promise<void> {
-  const opt = await optimizer.state();
+export async function saveCheckpoint(file: string, runner: TrainingRunner, state: TrainingState): Promise<void> {
+  const weights = await runner.exportState();
   const arrays: { name: string; shape: number[]; data: PackArray }[] = [];
-  for (const [name, v] of model.params) {
-    arrays.push({ name: `param/${name}`, shape: v.shape, data: new Float32Array(await v.data()) });
-    arrays.push({ name: `adam_m/${name}`, shape: v.shape, data: opt.m.get(name) as Float32Array });
-    arrays.push({ name: `adam_v/${name}`, shape: v.shape, data: opt.v.get(name) as Float32Array });
+  for (const [name, shape] of runner.paramShapes) {
+    const get = (map: Map<string, Float32Array>) => map.get(name) as Float32Array;
+    arrays.push({ name: `param/${name}`, shape, data: get(weights.params) });
+    arrays.push({ name: `adam_m/${name}`, shape, data: get(weights.m) });
+    arrays.push({ name: `adam_v/${name}`, shape, data: get(weights.v) });
   }
   const meta: CheckpointMeta = {
     format: 'aem-checkpoint',
     version: 1,
-    arch: model.arch,
+    arch: runner.arch,
     state: { ...state, bestScore: Number.isFinite(state.bestScore) ? state.bestScore : null },
-    adamStep: opt.step,
+    adamStep: weights.step,
     savedAt: new Date().toISOString(),
   };
   writeTensorPack(file, meta, arrays);
 }
 
-export function loadCheckpoint(file: string, model: MilModel, optimizer: AdamW): TrainingState {
+/** Restores weights and optimiser state into the runner (either path: the format is the same). */
+export function loadCheckpoint(file: string, runner: TrainingRunner): TrainingState {
   const pack = readTensorPack<CheckpointMeta>(file);
   if (pack.meta.format !== 'aem-checkpoint') throw new Error(`${file} is not a checkpoint`);
-  if (pack.meta.arch !== model.arch) throw new Error(`${file} holds a ${pack.meta.arch} model, not ${model.arch}`);
+  if (pack.meta.arch !== runner.arch) throw new Error(`${file} holds a ${pack.meta.arch} model, not ${runner.arch}`);
+  const params = new Map<string, Float32Array>();
   const m = new Map<string, Float32Array>();
   const v = new Map<string, Float32Array>();
-  for (const [name, variable] of model.params) {
+  for (const [name, shape] of runner.paramShapes) {
+    const size = shape.reduce((a, b) => a * b, 1);
     const get = (prefix: string) => {
       const a = pack.arrays.get(`${prefix}/${name}`);
-      if (!a || a.data.length !== variable.size) throw new Error(`${file}: ${prefix}/${name} is missing or has another shape than the model (${variable.shape.join('x')})`);
+      if (!a || a.data.length !== size) throw new Error(`${file}: ${prefix}/${name} is missing or has another shape than the model (${shape.join('x')})`);
       return a.data as Float32Array;
     };
-    variable.assign(tf.tensor(get('param'), variable.shape, 'float32'));
+    params.set(name, get('param'));
     m.set(name, get('adam_m'));
     v.set(name, get('adam_v'));
   }
-  optimizer.restore({ step: pack.meta.adamStep, m, v });
+  runner.importState({ step: pack.meta.adamStep, params, m, v });
   const s = pack.meta.state;
   return { ...s, bestScore: s.bestScore ?? -Infinity };
 }

@@ -5,12 +5,11 @@ import { attentionMassOnTruth, readInstanceTruth } from '../data/instanceTruth.j
 import type { DatasetIndex, SlideRecord } from '../data/types.js';
 import type { EvalEpochMetrics } from '../protocol/events.js';
 import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
-import { bagToTensor } from './bagTensor.js';
 import type { AttentionEntry } from './checkpoint.js';
 import { classificationMetrics } from './metrics.js';
-import type { MilModel } from './models/types.js';
+import type { TrainingRunner } from './runner.js';
 import type { PredictionRow } from './runStore.js';
-import { evaluateBag, type Objective } from './step.js';
+import type { BagEvaluation, Objective } from './step.js';
 
 export type TruthLookup = (slideId: string) => Promise<Uint8Array | undefined>;
 
@@ -34,7 +33,7 @@ export interface EvalOutcome {
 }
 
 export async function evaluateSplit(
-  model: MilModel,
+  runner: TrainingRunner,
   cache: BagCache,
   slides: SlideRecord[],
   split: 'val' | 'test',
@@ -57,14 +56,21 @@ export async function evaluateSplit(
   let tumourBags = 0;
   const predictions: PredictionRow[] = [];
   const attention: EvalOutcome['attention'] = [];
+  // Every bag is queued first (the fused path reads all results back at once), then the metrics are
+  // summed in slide order, as before.
+  const queued: { slide: SlideRecord; n: number; coords: Int32Array | undefined; result: Promise<BagEvaluation> }[] = [];
   for (let i = 0; i < slides.length; i++) {
     const slide = slides[i] as SlideRecord;
     const next = slides[i + 1];
     const bag = await cache.get(slide.slideId);
     if (next) cache.prefetch(next.slideId);
-    const x = bagToTensor(bag);
-    const r = await evaluateBag(model, x, slide.label, objective);
-    x.dispose();
+    const result = runner.evaluate(bag, slide.label, objective);
+    result.catch(() => undefined);
+    queued.push({ slide, n: bag.n, coords: bag.coords, result });
+  }
+  await runner.flush();
+  for (const { slide, n: bagN, coords, result } of queued) {
+    const r = await result;
     loss += r.total;
     ce += r.ce;
     regulariser += r.regulariser;
@@ -72,7 +78,7 @@ export async function evaluateSplit(
     probs.push(Array.from(r.probs));
     // Entropy and top-k are averaged over heads, like the regulariser.
     for (let h = 0; h < r.heads; h++) {
-      const a = r.attention.subarray(h * bag.n, (h + 1) * bag.n);
+      const a = r.attention.subarray(h * bagN, (h + 1) * bagN);
       entropy += attentionEntropy(a) / r.heads;
       entropyNorm += normalisedEntropy(a) / r.heads;
       topk.add(a);
@@ -80,12 +86,12 @@ export async function evaluateSplit(
     if (truthOf) {
       const truth = await truthOf(slide.slideId);
       if (truth && truth.some((t) => t === 1)) {
-        tumourMass += attentionMassOnTruth(r.attention.subarray(0, bag.n), truth);
+        tumourMass += attentionMassOnTruth(r.attention.subarray(0, bagN), truth);
         tumourBags += 1;
       }
     }
     predictions.push({ slideId: slide.slideId, split, label: slide.label, labelName: slide.labelName, probs: r.probs });
-    attention.push({ slide, values: r.attention, heads: r.heads, ...(bag.coords ? { coords: bag.coords } : {}) });
+    attention.push({ slide, values: r.attention, heads: r.heads, ...(coords ? { coords } : {}) });
   }
   const n = slides.length;
   const cls = classificationMetrics(labels, probs, index.classes.length);

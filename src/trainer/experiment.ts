@@ -9,7 +9,8 @@ import { parseEngineEvent, type EngineEvent, type RunSummary } from '../protocol
 import { createRunDir, readRunConfig, readSummary, runPaths, writeRunConfig, type ResolvedRunConfig } from './runStore.js';
 import { resolveDataConfig } from './resolveData.js';
 import { checkSplitsForTraining } from './train.js';
-import { selectBackend } from './backend.js';
+import { BackendUnavailableError, selectBackend } from './backend.js';
+import { gpuPlanOf } from './gpu/coverage.js';
 import { scanFeatureValues } from './scanFeatures.js';
 import type { SlideRecord } from '../data/types.js';
 import { comparisonRows, comparisonTable, TABLE_METRICS } from './seedStats.js';
@@ -35,7 +36,9 @@ export { comparisonRows, TABLE_METRICS } from './seedStats.js';
 /** Validates the data (and generates the synthetic dataset) before any run starts. */
 export async function prepareExperiment(experiment: Experiment, baseDir: string, emit: ExperimentOptions['emit']): Promise<number[] | undefined> {
   // An explicit backend that cannot run is invalid input: say so before any run is created.
-  if (experiment.compute.backend !== 'auto') await selectBackend(experiment.compute.backend);
+  const plan = gpuPlanOf(experiment);
+  if (plan.path === 'fused' && plan.fusedUnsupported) throw new BackendUnavailableError('webgpu', `compute.gpuPath is "fused", but ${plan.fusedUnsupported}`);
+  if (experiment.compute.backend !== 'auto') await selectBackend(experiment.compute.backend, plan);
   const { data } = await resolveDataConfig(experiment, baseDir, (done, total) => {
     if (done === total || done % 10 === 0) emit({ type: 'log', level: 'info', message: `generating the synthetic dataset: ${done}/${total} slides` });
   });

@@ -1,5 +1,6 @@
 // What `aem-train` shows on a terminal: one progress line per active run (bags/s, ETA, latest
 // metrics), redrawn in place on a TTY, and plain lines per epoch when the output is a file or a pipe.
+import { backendLabel } from '../protocol/backendLabel.js';
 import type { EngineEvent } from '../protocol/events.js';
 
 interface RunLine {
@@ -41,7 +42,7 @@ export class TerminalView {
     switch (event.type) {
       case 'run-started':
         this.runs.set(event.runId, { label: event.runId, epoch: event.resumedAt?.epoch ?? 0, epochs: event.epochs, iter: 0, iters: event.itersPerEpoch, bagsPerSecond: 0, etaSeconds: NaN, note: '' });
-        this.print(`started ${event.runId} on ${event.backend.name} (tfjs ${event.backend.tfName} ${event.backend.version}${event.backend.adapter ? `, ${event.backend.adapter}` : ''})${event.resumedAt ? ` resuming at epoch ${event.resumedAt.epoch + 1}, step ${event.resumedAt.iter + 1}` : ''}`);
+        this.print(`started ${event.runId} on ${backendLabel(event.backend)}${event.resumedAt ? ` resuming at epoch ${event.resumedAt.epoch + 1}, step ${event.resumedAt.iter + 1}` : ''}`);
         for (const s of event.backend.skipped) this.print(`  skipped ${s.name}: ${s.reason}`);
         break;
       case 'progress': {

@@ -7,13 +7,14 @@ import { BagCache } from '../data/bagCache.js';
 import { BagReaderPool } from '../data/bagReaderPool.js';
 import { DataError, type DatasetIndex, type SlideRecord } from '../data/types.js';
 import type { EngineEvent, RunSummary, TrainEpochMetrics } from '../protocol/events.js';
-import { AdamW } from './adamw.js';
-import { bagToTensor } from './bagTensor.js';
 import { evaluateSplit, instanceTruthLookup } from './evaluate.js';
 import { selectBackend, type BackendInfo } from './backend.js';
+import { backendLabel } from '../protocol/backendLabel.js';
+import { createRunner } from './createRunner.js';
+import { gpuPlanOf } from './gpu/coverage.js';
 import { selectionScore } from './metrics.js';
-import { GatedAbmil, initAbmilParams } from './models/abmil.js';
-import type { MilModel } from './models/types.js';
+import { initAbmilParams } from './models/abmil.js';
+import type { LossSums, TrainingRunner } from './runner.js';
 import { resolveDataConfig } from './resolveData.js';
 import { SeededRandom } from '../util/seededRandom.js';
 import {
@@ -29,7 +30,7 @@ import {
   type ResolvedRunConfig,
 } from './runStore.js';
 import { lambdaAt, learningRateAt } from './schedules.js';
-import { trainStep, type Objective } from './step.js';
+import type { Objective } from './step.js';
 import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
 
 export interface TrainHooks {
@@ -82,7 +83,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const paths = runPaths(job.runDir);
   const log = (level: 'info' | 'warn' | 'error', message: string) => hooks.emit({ type: 'log', runId: config.runId, level, message });
 
-  const backend: BackendInfo = await selectBackend(exp.compute.backend);
+  const backend: BackendInfo = await selectBackend(exp.compute.backend, gpuPlanOf(exp));
   config.backend = backend;
   writeRunConfig(paths, config);
 
@@ -98,6 +99,11 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
   const truthOf = index.truthDir ? instanceTruthLookup(index.truthDir) : undefined;
 
+  const shape = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, exp.model.hidden), attentionDim: exp.model.attention, nClasses, dropout: exp.model.dropout };
+  const epochs = exp.train.epochs;
+  const iters = train.length;
+  let rng = SeededRandom.fromSeed(config.seed);
+  const runner: TrainingRunner = await createRunner(backend, exp, shape, initAbmilParams(shape, rng));
   const reader = new BagReaderPool();
   const cache = new BagCache(async (slideId) => {
     const slide = slideById.get(slideId);
@@ -107,13 +113,6 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
     if (bad >= 0) throw new DataError([{ slideId, file: slide.source.path, message: `slide ${slideId} (${slide.source.path}) has NaN or Inf in its features (instance ${bad}): re-extract its features` }]);
     return bag;
   }, exp.compute.cacheMB * 1024 * 1024);
-
-  const shape = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, exp.model.hidden), attentionDim: exp.model.attention, nClasses, dropout: exp.model.dropout };
-  const epochs = exp.train.epochs;
-  const iters = train.length;
-  let rng = SeededRandom.fromSeed(config.seed);
-  const model: MilModel = new GatedAbmil(shape, initAbmilParams(shape, rng));
-  const optimizer = new AdamW(model.params, { weightDecay: exp.train.weightDecay });
 
   let state: TrainingState = {
     epoch: 0,
@@ -126,7 +125,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   };
   let previousWallSeconds = 0;
   if (job.resume && existsSync(paths.checkpoint('last'))) {
-    state = loadCheckpoint(paths.checkpoint('last'), model, optimizer);
+    state = loadCheckpoint(paths.checkpoint('last'), runner);
     rng = SeededRandom.fromState(state.rngState);
     truncateMetricsAfter(paths, state.epoch - 1);
     previousWallSeconds = readSummary(job.runDir)?.wallSeconds ?? 0;
@@ -147,7 +146,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
     backend,
     ...(job.resume ? { resumedAt: { epoch: state.epoch, iter: state.iter } } : {}),
   });
-  log('info', `backend ${backend.name} (tfjs ${backend.tfName} ${backend.version}${backend.adapter ? `, ${backend.adapter}` : ''}); ${train.length} train, ${val.length} val, ${test.length} test slides; D ${index.featureDim}, ${nClasses} classes`);
+  log('info', `backend ${backendLabel(backend)}${backend.pathReason ? ` (tfjs path: ${backend.pathReason})` : ''}; ${train.length} train, ${val.length} val, ${test.length} test slides; D ${index.featureDim}, ${nClasses} classes`);
 
   const objectiveAt = (lambda: number): Objective => ({ nClasses, regulariser: exp.aem.regulariser, lambda });
   const summaryOf = (status: RunSummary['status'], error?: string): RunSummary => {
@@ -188,6 +187,21 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   // The ETA's rate leaves out this process's first step (kernel compilation and warm-up make it slow).
   let rateFrom: { at: number; steps: number } | undefined;
   let stepsDone = 0;
+  // Losses of the steps since the last read-back (the fused path keeps them on the device until then).
+  let unreadFrom = state.iter;
+  const collectLosses = async (epoch: number, throughIter: number, slideId?: string): Promise<void> => {
+    const sums: LossSums = await runner.takeLosses();
+    if (sums.bags === 0) return;
+    if (!Number.isFinite(sums.loss)) {
+      const where = throughIter - unreadFrom <= 1 ? `step ${throughIter}${slideId ? ` (slide ${slideId})` : ''}` : `steps ${unreadFrom + 1}-${throughIter}`;
+      throw new Error(`the loss became ${sums.loss} at epoch ${epoch + 1}, ${where}: lower the learning rate or check the features`);
+    }
+    state.trainSums.loss += sums.loss;
+    state.trainSums.ce += sums.ce;
+    state.trainSums.regulariser += sums.regulariser;
+    state.trainSums.bags += sums.bags;
+    unreadFrom = throughIter;
+  };
   try {
     writeSummary(paths, summaryOf('running'));
     while (state.epoch < epochs) {
@@ -196,15 +210,17 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
         state.order = rng.shuffle(train.map((_, i) => i));
         state.trainSums = { loss: 0, ce: 0, regulariser: 0, bags: 0, seconds: 0 };
       }
+      unreadFrom = state.iter;
       let lr = 0;
       let lambda = 0;
       const epochStart = Date.now();
       for (let iter = state.iter; iter < iters; iter++) {
         if (hooks.shouldStop()) {
+          await collectLosses(epoch, iter);
           state.iter = iter;
           state.rngState = rng.state();
           state.trainSums.seconds += (Date.now() - epochStart) / 1000;
-          await saveCheckpoint(paths.checkpoint('last'), model, optimizer, state);
+          await saveCheckpoint(paths.checkpoint('last'), runner, state);
           hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
           const summary = summaryOf('stopped');
           writeSummary(paths, summary);
@@ -215,23 +231,18 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
         for (let ahead = 1; ahead <= PREFETCH_AHEAD && iter + ahead < iters; ahead++) cache.prefetch((train[state.order[iter + ahead] as number] as SlideRecord).slideId);
         const cap = exp.train.maxInstances;
         const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
-        const x = bagToTensor(bag, rows);
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
         lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
-        const losses = await trainStep(model, optimizer, x, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
-        x.dispose();
+        await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
         // On cpu/wasm the step never leaves the thread: give the prefetch's file reads their turn before the next bag is needed.
         await yieldToEventLoop();
-        if (!Number.isFinite(losses.total)) throw new Error(`the loss became ${losses.total} at epoch ${epoch + 1}, step ${iter + 1} (slide ${slide.slideId}): lower the learning rate or check the features`);
-        state.trainSums.loss += losses.total;
-        state.trainSums.ce += losses.ce;
-        state.trainSums.regulariser += losses.regulariser;
-        state.trainSums.bags += 1;
+        if (runner.lossesEachStep) await collectLosses(epoch, iter + 1, slide.slideId);
         const now = Date.now();
         stepsDone += 1;
         rateFrom ??= { at: now, steps: stepsDone };
         if (now - lastProgress >= PROGRESS_INTERVAL_MS || iter === iters - 1) {
           lastProgress = now;
+          if (!runner.lossesEachStep) await collectLosses(epoch, iter + 1);
           const elapsed = state.trainSums.seconds + (now - epochStart) / 1000;
           const bagsPerSecond = state.trainSums.bags / Math.max(elapsed, 1e-9);
           const remaining = (epochs - epoch) * iters - (iter + 1);
@@ -260,8 +271,8 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
         bagsPerSecond: sums.bags / Math.max(trainSeconds, 1e-9),
       };
       const evalLambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch + 1, 0, iters, epochs);
-      const valOut = await evaluateSplit(model, cache, val, 'val', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
-      const testOut = await evaluateSplit(model, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
+      const valOut = await evaluateSplit(runner, cache, val, 'val', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
+      const testOut = await evaluateSplit(runner, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
       evalSecondsPerEpoch = valOut.metrics.seconds + testOut.metrics.seconds;
 
       const score = selectionScore(valOut.metrics);
@@ -278,11 +289,11 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
       state.epoch = epoch + 1;
       state.iter = 0;
       state.rngState = rng.state();
-      await saveCheckpoint(paths.checkpoint('last'), model, optimizer, state);
+      await saveCheckpoint(paths.checkpoint('last'), runner, state);
       if (isBest) {
         writePredictions(paths, 'best', index.classes, epoch, outputs);
         writeAttentionPack(paths.attention('best'), epoch, attention);
-        await saveCheckpoint(paths.checkpoint('best'), model, optimizer, state);
+        await saveCheckpoint(paths.checkpoint('best'), runner, state);
       }
       const stats = cache.stats();
       writeSummary(paths, summaryOf('running'));
@@ -306,8 +317,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
     writeSummary(paths, summaryOf('failed', err instanceof Error ? err.message : String(err)));
     throw err;
   } finally {
-    optimizer.dispose();
-    model.dispose();
+    runner.dispose();
     await reader.close();
   }
 }

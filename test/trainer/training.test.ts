@@ -5,52 +5,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseExperiment } from '../../src/config/load.js';
-import { expandRuns } from '../../src/config/expand.js';
-import type { EngineEvent, MetricsLine, RunSummary } from '../../src/protocol/events.js';
-import { createRunDir, readMetrics, runPaths, writeRunConfig, type ResolvedRunConfig } from '../../src/trainer/runStore.js';
-import { trainRun } from '../../src/trainer/train.js';
+import { readMetrics, runPaths } from '../../src/trainer/runStore.js';
 import { readTensorPack } from '../../src/trainer/tensorPack.js';
+import { comparable, resumeRun, trainSynthetic } from '../helpers/syntheticRun.js';
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'aem-train-test-'));
 
-function experimentText(lambda: number, epochs: number, preset: 'tiny' | 'demo'): string {
-  return JSON.stringify({
-    name: 'learn',
-    data: { format: 'synthetic', synthetic: { preset, seed: 3 } },
-    aem: { regulariser: 'entropy', lambda, schedule: 'cosine' },
-    train: { epochs, lr: 1e-3, topK: 50 },
-    compute: { backend: 'wasm' },
-    output: 'runs',
-  });
-}
-
-async function train(lambda: number, epochs: number, seed: number, stopAfterSteps?: number, preset: 'tiny' | 'demo' = 'tiny'): Promise<{ dir: string; summary: RunSummary; events: EngineEvent[] }> {
-  const [spec] = expandRuns(parseExperiment(experimentText(lambda, epochs, preset), 'learn.aem.json'), undefined, [seed]);
-  assert.ok(spec);
-  const { runId, dir } = createRunDir(path.join(workspace, 'runs'), 'learn', spec.configLabel, seed);
-  const config: ResolvedRunConfig = { runId, experiment: spec.experiment, baseDir: workspace, seed, sweepValues: {}, configLabel: spec.configLabel, backend: null, createdAt: new Date().toISOString() };
-  writeRunConfig(runPaths(dir), config);
-  const events: EngineEvent[] = [];
-  let steps = 0;
-  const summary = await trainRun(
-    { config, runDir: dir, resume: false },
-    {
-      emit: (e) => events.push(e),
-      shouldStop: () => stopAfterSteps !== undefined && steps++ >= stopAfterSteps,
-    },
-  );
-  return { dir, summary, events };
-}
-
-/** Metric lines without their timings, which differ between runs. */
-function comparable(lines: MetricsLine[]): unknown[] {
-  return lines.map((l) => {
-    const { seconds: _s, ...rest } = l as MetricsLine & { bagsPerSecond?: number };
-    delete (rest as { bagsPerSecond?: number }).bagsPerSecond;
-    return rest;
-  });
-}
+const train = (lambda: number, epochs: number, seed: number, stopAfterSteps?: number, preset: 'tiny' | 'demo' = 'tiny') =>
+  trainSynthetic(workspace, { lambda, epochs, seed, preset, ...(stopAfterSteps !== undefined ? { stopAfterSteps } : {}) });
 
 test('ABMIL learns the synthetic task, and AEM spreads attention', async () => {
   // The demo preset: 70 training slides, D = 128, bags of ~400 instances with 0.5-10 % tumour.
@@ -94,9 +56,7 @@ test('a run stopped mid-epoch resumes exactly where it stopped', async () => {
   const straight = await train(0.1, 4, 5);
   const stopped = await train(0.1, 4, 5, 50);
   assert.equal(stopped.summary.status, 'stopped');
-  const config = JSON.parse(readFileSync(runPaths(stopped.dir).config, 'utf8')) as ResolvedRunConfig;
-  const events: EngineEvent[] = [];
-  const resumed = await trainRun({ config, runDir: stopped.dir, resume: true }, { emit: (e) => events.push(e), shouldStop: () => false });
+  const { summary: resumed, events } = await resumeRun(stopped.dir);
   assert.equal(resumed.status, 'done');
   const started = events.find((e) => e.type === 'run-started');
   assert.ok(started && started.type === 'run-started' && started.resumedAt && started.resumedAt.iter > 0, 'resumed mid-epoch');

@@ -11,6 +11,7 @@ import { readRunRecord, type RunRecord } from '../core/runScan.js';
 import { runTitle } from '../core/runFormat.js';
 import { bestEpochOf, chartEpochOf, EpochAssembler, etaFromEpochs } from '../../liveCharts/points.js';
 import type { ChartEpoch, ChartRunInfo, HostMessage, RunProgress } from '../../protocol/liveCharts.js';
+import { backendShortLabel } from '../../protocol/backendLabel.js';
 
 /** Progress messages per run are sent at most this often. */
 const PROGRESS_INTERVAL_MS = 250;
@@ -42,8 +43,10 @@ export function chartRunInfo(record: RunRecord, backend: string | null): ChartRu
 }
 
 export function backendOf(runDir: string): string | null {
-  const config = readJsonFile(path.join(runDir, 'config.json')) as { backend?: { name?: unknown } | null } | undefined;
-  return typeof config?.backend?.name === 'string' ? config.backend.name : null;
+  const config = readJsonFile(path.join(runDir, 'config.json')) as { backend?: { name?: unknown; path?: unknown } | null } | undefined;
+  const b = config?.backend;
+  if (typeof b?.name !== 'string') return null;
+  return backendShortLabel({ name: b.name, ...(b.path === 'fused' || b.path === 'tfjs' ? { path: b.path } : {}) });
 }
 
 export class RunFeed {

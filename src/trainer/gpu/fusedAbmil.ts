@@ -1,0 +1,361 @@
+// Gated ABMIL + AEM as one WebGPU compute pass per training step: 14 dispatches (forward, backward,
+// gradient reduction, AdamW) over buffers that live on the device for the whole run. Built from the
+// kernel blocks in ./kernels; sized for the largest bag seen so far (buffers grow, never per step).
+import type { RegulariserKind } from '../lossTerms.js';
+import type { AbmilLayout } from './abmilLayout.js';
+import { gemmGrid, gemmShader } from './kernels/gemm.js';
+import { rowReduceGrid, rowReduceShader } from './kernels/rowReduce.js';
+import { softmaxBackwardShader, softmaxForwardShader } from './kernels/softmax.js';
+import { chunksOf, columnSumGrid, columnSumShader } from './kernels/columnSums.js';
+import { evalStride, headShader } from './kernels/head.js';
+import { segmentReduceGrid, segmentReduceShader, type ReduceSegment } from './kernels/segmentReduce.js';
+import { adamwGrid, adamwShader } from './kernels/adamw.js';
+import { STEP_BYTES, STEP_FIELDS, type StepField } from './wgsl.js';
+
+const RO = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<f32>;`;
+const RW = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read_write> ${name}: array<f32>;`;
+
+/** Most split-K slices of the two weight gradients whose K is the bag size. */
+const MAX_SPLITS_X = 8;
+const MAX_SPLITS_H = 32;
+/** Evaluation outputs kept on the device before one read-back. */
+export const EVAL_SLOTS = 512;
+/** Training steps whose losses the device keeps (total, CE, regulariser, spare) before a read-back. */
+export const LOSS_SLOTS = 4096;
+
+export interface StepScalars {
+  n: number;
+  label: number;
+  lambda: number;
+  lr: number;
+  weightDecay: number;
+  /** AdamW step number t (1 = first). */
+  adamStep: number;
+  train: boolean;
+  slot: number;
+}
+
+const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+type BufferName = 'x' | 'h' | 't' | 'dp' | 's' | 'a' | 'da' | 'zpart' | 'partG' | 'partX' | 'partH' | 'params' | 'grads' | 'm1' | 'm2' | 'stats' | 'lossLog' | 'dz' | 'evalOut';
+
+interface Kernel {
+  name: string;
+  layout: GPUBindGroupLayout;
+  pipeline: GPUComputePipeline;
+  /** Buffers bound at 1, 2, ... (0 is the step uniform). */
+  buffers: BufferName[];
+  grid: (n: number) => [number, number, number?];
+}
+
+export class FusedAbmil {
+  readonly stepUniform: GPUBuffer;
+  private readonly buffers = new Map<BufferName, GPUBuffer>();
+  private readonly forwardKernels: Kernel[];
+  private readonly backwardKernels: Kernel[];
+  private bindGroups = new Map<string, GPUBindGroup>();
+  private capacity = 0;
+  private readonly scalars = new ArrayBuffer(STEP_BYTES);
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly layout: AbmilLayout,
+    readonly regulariser: RegulariserKind,
+    /** Largest storage binding the device allows, in bytes. */
+    readonly maxBinding: number,
+  ) {
+    const { d: D, l: L, a: A, c: C } = layout.dims;
+    if (L > 3500) throw new Error(`the fused WebGPU path supports a hidden width of at most 3500 (model.hidden is ${L})`);
+    if (C > 64) throw new Error(`the fused WebGPU path supports at most 64 classes (the data has ${C})`);
+    const A2 = 2 * A;
+    const P = layout.size;
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const make = (name: BufferName, floats: number) => this.buffers.set(name, device.createBuffer({ label: name, size: Math.max(16, floats * 4), usage }));
+    for (const name of ['params', 'grads', 'm1', 'm2'] as const) make(name, P);
+    make('stats', 4);
+    make('lossLog', LOSS_SLOTS * 4);
+    make('dz', L);
+    make('evalOut', EVAL_SLOTS * evalStride(C));
+    make('partX', MAX_SPLITS_X * D * L);
+    make('partH', MAX_SPLITS_H * L * A2);
+    this.stepUniform = device.createBuffer({ label: 'step', size: STEP_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+
+    const kernel = (name: string, code: string, buffers: BufferName[], grid: Kernel['grid']): Kernel => {
+      const layout = declaredLayout(device, name, code);
+      const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] });
+      const module = device.createShaderModule({ label: name, code });
+      return { name, layout, pipeline: device.createComputePipeline({ label: name, layout: pipelineLayout, compute: { module, entryPoint: 'main' } }), buffers, grid };
+    };
+    const lo = layout;
+    this.forwardKernels = [
+      kernel(
+        'h = relu(x W1)',
+        gemmShader({
+          m: 'u.n', n: `${L}u`, k: `${D}u`,
+          a: { buffer: 'x', ld: `${D}u`, transposed: false },
+          b: { buffer: 'params', offset: `${lo.w1}u`, ld: `${L}u`, transposed: false },
+          bindings: [RO(1, 'x'), RO(2, 'params'), RW(3, 'h')],
+          epilogue: `h[row * ${L}u + col] = max(v, 0.0);`,
+        }),
+        ['x', 'params', 'h'],
+        (n) => gemmGrid(n, L),
+      ),
+      kernel(
+        't = [tanh | sigmoid](h Wvu + b)',
+        gemmShader({
+          m: 'u.n', n: `${A2}u`, k: `${L}u`,
+          a: { buffer: 'h', ld: `${L}u`, transposed: false },
+          b: { buffer: 'params', offset: `${lo.vu}u`, ld: `${A2}u`, transposed: false },
+          bindings: [RO(1, 'h'), RO(2, 'params'), RW(3, 'gates')],
+          epilogue: `let p = v + params[${lo.vuBias}u + col];
+        var g = 0.0;
+        if (col < ${A}u) { g = tanh(clamp(p, -15.0, 15.0)); } else { g = 1.0 / (1.0 + exp(-p)); }
+        gates[row * ${A2}u + col] = g;`,
+        }),
+        ['h', 'params', 't'],
+        (n) => gemmGrid(n, A2),
+      ),
+      kernel(
+        'scores',
+        rowReduceShader({
+          bindings: [RO(1, 'gates'), RO(2, 'params'), RW(3, 'scores')],
+          width: A,
+          element: `gates[r * ${A2}u + j] * gates[r * ${A2}u + ${A}u + j] * params[${lo.w}u + j]`,
+          write: `scores[r] = total + params[${lo.wBias}u];`,
+        }),
+        ['t', 'params', 's'],
+        (n) => rowReduceGrid(n),
+      ),
+      kernel('softmax + regulariser', softmaxForwardShader(), ['s', 'a', 'stats'], () => [1, 1]),
+      kernel(
+        'z partials',
+        columnSumShader({
+          bindings: [RO(1, 'attention'), RO(2, 'h'), RW(3, 'zpart')],
+          columns: L,
+          sums: 1,
+          body: `s0 = s0 + attention[n] * h[n * ${L}u + col];`,
+          store: `zpart[c * ${L}u + col] = total;`,
+        }),
+        ['a', 'h', 'zpart'],
+        (n) => columnSumGrid(L, n),
+      ),
+      kernel('head', headShader({ hidden: L, classes: C, regulariser, weightOffset: lo.cls, biasOffset: lo.clsBias }), ['zpart', 'params', 'stats', 'lossLog', 'grads', 'dz', 'evalOut'], () => [1, 1]),
+    ];
+    const segments: ReduceSegment[] = [
+      { source: 'partX', count: D * L, parts: 'u.splitsX', destination: (i) => `${lo.w1}u + ${i}` },
+      { source: 'partH', count: L * A2, parts: 'u.splitsH', destination: (i) => `${lo.vu}u + ${i}` },
+      { source: 'partG', count: A2, stride: 3 * A, parts: 'u.chunks', destination: (i) => `${lo.vuBias}u + ${i}` },
+      { source: 'partG', count: A, stride: 3 * A, sourceOffset: A2, parts: 'u.chunks', destination: (i) => `${lo.w}u + ${i}` },
+    ];
+    this.backwardKernels = [
+      kernel(
+        'dL/da = h dz',
+        rowReduceShader({
+          bindings: [RO(1, 'h'), RO(2, 'dz'), RW(3, 'da')],
+          width: L,
+          element: `h[r * ${L}u + j] * dz[j]`,
+          write: 'da[r] = total;',
+        }),
+        ['h', 'dz', 'da'],
+        (n) => rowReduceGrid(n),
+      ),
+      kernel('softmax backward', softmaxBackwardShader(regulariser), ['s', 'a', 'stats', 'da'], () => [1, 1]),
+      kernel(
+        'gate backward',
+        columnSumShader({
+          bindings: [RO(1, 'gates'), RO(2, 'ds'), RO(3, 'params'), RW(4, 'dp'), RW(5, 'partG')],
+          columns: A,
+          sums: 3,
+          body: `let tv = gates[n * ${A2}u + col];
+      let tu = gates[n * ${A2}u + ${A}u + col];
+      let dg = ds[n] * params[${lo.w}u + col];
+      let dv = dg * tu * (1.0 - tv * tv);
+      let du = dg * tv * tu * (1.0 - tu);
+      dp[n * ${A2}u + col] = dv;
+      dp[n * ${A2}u + ${A}u + col] = du;
+      s0 = s0 + dv;
+      s1 = s1 + du;
+      s2 = s2 + tv * tu * ds[n];`,
+          store: `partG[c * ${3 * A}u + k * ${A}u + col] = total;`,
+        }),
+        ['t', 'da', 'params', 'dp', 'partG'],
+        (n) => columnSumGrid(A, n),
+      ),
+      kernel(
+        'dWvu = h^T dp',
+        gemmShader({
+          m: `${L}u`, n: `${A2}u`, k: 'u.n',
+          a: { buffer: 'h', ld: `${L}u`, transposed: true },
+          b: { buffer: 'dp', ld: `${A2}u`, transposed: false },
+          splits: 'u.splitsH',
+          bindings: [RO(1, 'h'), RO(2, 'dp'), RW(3, 'partH')],
+          epilogue: `partH[wid.z * ${L * A2}u + row * ${A2}u + col] = v;`,
+        }),
+        ['h', 'dp', 'partH'],
+        (n) => gemmGrid(L, A2, splitsH(n)),
+      ),
+      kernel(
+        'dh -> relu backward (in place over h)',
+        gemmShader({
+          m: 'u.n', n: `${L}u`, k: `${A2}u`,
+          a: { buffer: 'dp', ld: `${A2}u`, transposed: false },
+          b: { buffer: 'params', offset: `${lo.vu}u`, ld: `${A2}u`, transposed: true },
+          bindings: [RO(1, 'dp'), RO(2, 'params'), RO(3, 'attention'), RO(4, 'dz'), RW(5, 'h')],
+          epilogue: `let o = row * ${L}u + col;
+        h[o] = select(0.0, v + attention[row] * dz[col], h[o] > 0.0);`,
+        }),
+        ['dp', 'params', 'a', 'dz', 'h'],
+        (n) => gemmGrid(n, L),
+      ),
+      kernel(
+        'dW1 = x^T dh',
+        gemmShader({
+          m: `${D}u`, n: `${L}u`, k: 'u.n',
+          a: { buffer: 'x', ld: `${D}u`, transposed: true },
+          b: { buffer: 'dh', ld: `${L}u`, transposed: false },
+          splits: 'u.splitsX',
+          bindings: [RO(1, 'x'), RO(2, 'dh'), RW(3, 'partX')],
+          epilogue: `partX[wid.z * ${D * L}u + row * ${L}u + col] = v;`,
+        }),
+        ['x', 'h', 'partX'],
+        (n) => gemmGrid(D, L, splitsX(n)),
+      ),
+      kernel(
+        'gradient partials -> grads',
+        segmentReduceShader([RO(1, 'partX'), RO(2, 'partH'), RO(3, 'partG'), RW(4, 'grads')], segments),
+        ['partX', 'partH', 'partG', 'grads'],
+        () => segmentReduceGrid(segments),
+      ),
+      kernel('AdamW', adamwShader(P), ['params', 'grads', 'm1', 'm2'], () => adamwGrid(P)),
+    ];
+  }
+
+  buffer(name: BufferName): GPUBuffer {
+    const b = this.buffers.get(name);
+    if (!b) throw new Error(`fused ABMIL: buffer ${name} has not been sized yet`);
+    return b;
+  }
+
+  /** Bytes of the features of a bag of n instances (the largest single binding). */
+  featureBytes(n: number): number {
+    return n * this.layout.dims.d * 4;
+  }
+
+  /** Makes room for bags of n instances; buffers grow (by 25 % headroom) and are never made per step. */
+  ensureCapacity(n: number): void {
+    if (n <= this.capacity) return;
+    const { d: D, l: L, a: A } = this.layout.dims;
+    if (this.featureBytes(n) > this.maxBinding) {
+      throw new Error(`a bag of ${n} instances x ${D} features (${(this.featureBytes(n) / 2 ** 20).toFixed(0)} MiB) is larger than this WebGPU device's largest storage binding (${(this.maxBinding / 2 ** 20).toFixed(0)} MiB): cap it with train.maxInstances, or use the tfjs path`);
+    }
+    const cap = Math.min(Math.max(n, Math.ceil(this.capacity * 1.25)), Math.floor(this.maxBinding / (D * 4)));
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+    const sizes: [BufferName, number][] = [
+      ['x', cap * D],
+      ['h', cap * L],
+      ['t', cap * 2 * A],
+      ['dp', cap * 2 * A],
+      ['s', cap],
+      ['a', cap],
+      ['da', cap],
+      ['zpart', chunksOf(cap) * L],
+      ['partG', chunksOf(cap) * 3 * A],
+    ];
+    for (const [name, floats] of sizes) {
+      this.buffers.get(name)?.destroy();
+      this.buffers.set(name, this.device.createBuffer({ label: name, size: Math.max(16, floats * 4), usage }));
+    }
+    this.capacity = cap;
+    this.bindGroups.clear();
+  }
+
+  get instanceCapacity(): number {
+    return this.capacity;
+  }
+
+  private bindGroup(k: Kernel, x: GPUBuffer, key: string): GPUBindGroup {
+    const id = `${k.name}|${key}`;
+    let group = this.bindGroups.get(id);
+    if (!group) {
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.stepUniform } }];
+      k.buffers.forEach((name, i) => entries.push({ binding: i + 1, resource: { buffer: name === 'x' ? x : this.buffer(name) } }));
+      group = this.device.createBindGroup({ label: k.name, layout: k.layout, entries });
+      this.bindGroups.set(id, group);
+    }
+    return group;
+  }
+
+  /** Forgets the bind groups made for a resident bag's feature buffer. */
+  forgetFeatures(key: string): void {
+    for (const id of [...this.bindGroups.keys()]) if (id.endsWith(`|${key}`)) this.bindGroups.delete(id);
+  }
+
+  writeScalars(s: StepScalars): void {
+    const view = new DataView(this.scalars);
+    const bc1 = 1 - ADAM.beta1 ** Math.max(1, s.adamStep);
+    const values: Record<StepField, number> = {
+      n: s.n,
+      label: s.label,
+      chunks: chunksOf(s.n),
+      splitsX: splitsX(s.n),
+      splitsH: splitsH(s.n),
+      train: s.train ? 1 : 0,
+      slot: s.slot,
+      pad0: 0,
+      lambda: s.lambda,
+      lr: s.lr,
+      decay: 1 - s.lr * s.weightDecay,
+      stepSize: s.lr / bc1,
+      sqrtBc2: Math.sqrt(1 - ADAM.beta2 ** Math.max(1, s.adamStep)),
+      beta1: ADAM.beta1,
+      beta2: ADAM.beta2,
+      eps: ADAM.eps,
+    };
+    STEP_FIELDS.forEach(([name, type], i) => (type === 'u32' ? view.setUint32(i * 4, values[name], true) : view.setFloat32(i * 4, values[name], true)));
+    this.device.queue.writeBuffer(this.stepUniform, 0, this.scalars);
+  }
+
+  /** Records the forward pass (and, when training, the backward pass and AdamW) of a bag of n instances. */
+  encode(pass: GPUComputePassEncoder, n: number, train: boolean, x: GPUBuffer, xKey: string): void {
+    const kernels = train ? [...this.forwardKernels, ...this.backwardKernels] : this.forwardKernels;
+    for (const k of kernels) {
+      pass.setPipeline(k.pipeline);
+      pass.setBindGroup(0, this.bindGroup(k, x, xKey));
+      const [gx, gy, gz] = k.grid(n);
+      pass.dispatchWorkgroups(gx, gy ?? 1, gz ?? 1);
+    }
+  }
+
+  /** Dispatches of one training step (forward + backward + AdamW). */
+  get trainingDispatches(): number {
+    return this.forwardKernels.length + this.backwardKernels.length;
+  }
+
+  destroy(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.stepUniform.destroy();
+    this.buffers.clear();
+    this.bindGroups.clear();
+  }
+}
+
+/**
+ * The bind group layout a kernel declares, read from its own WGSL: 'auto' layouts drop bindings a
+ * variant does not use (the KL backward never reads the scores), which would break the shared binding lists.
+ */
+function declaredLayout(device: GPUDevice, name: string, code: string): GPUBindGroupLayout {
+  const entries: GPUBindGroupLayoutEntry[] = [];
+  for (const m of code.matchAll(/@binding\((\d+)\) var<(uniform|storage, read_write|storage, read)>/g)) {
+    const type: GPUBufferBindingType = m[2] === 'uniform' ? 'uniform' : m[2] === 'storage, read' ? 'read-only-storage' : 'storage';
+    entries.push({ binding: Number(m[1]), visibility: GPUShaderStage.COMPUTE, buffer: { type } });
+  }
+  return device.createBindGroupLayout({ label: name, entries });
+}
+
+export function splitsX(n: number): number {
+  return Math.min(MAX_SPLITS_X, Math.max(1, Math.ceil(n / 1024)));
+}
+
+export function splitsH(n: number): number {
+  return Math.min(MAX_SPLITS_H, Math.max(1, Math.ceil(n / 256)));
+}

@@ -1,0 +1,79 @@
+// The tfjs execution path: a MilModel and AdamW on whichever tfjs backend is active.
+import * as tf from '@tensorflow/tfjs-core';
+import type { Bag } from '../data/types.js';
+import { AdamW } from './adamw.js';
+import { bagToTensor } from './bagTensor.js';
+import type { MilModel } from './models/types.js';
+import { emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from './runner.js';
+import { evaluateBag, trainStep, type BagEvaluation, type Objective } from './step.js';
+
+export class TfjsRunner implements TrainingRunner {
+  readonly path = 'tfjs' as const;
+  readonly lossesEachStep = true;
+  readonly paramShapes: ReadonlyMap<string, number[]>;
+  private readonly optimizer: AdamW;
+  private sums: LossSums = emptyLosses();
+
+  constructor(
+    private readonly model: MilModel,
+    weightDecay: number,
+  ) {
+    this.optimizer = new AdamW(model.params, { weightDecay });
+    this.paramShapes = new Map([...model.params].map(([name, v]) => [name, v.shape]));
+  }
+
+  get arch(): string {
+    return this.model.arch;
+  }
+
+  async step(bag: Bag, rows: Int32Array | undefined, label: number, objective: Objective, lr: number, random?: () => number): Promise<void> {
+    const x = bagToTensor(bag, rows);
+    try {
+      const losses = await trainStep(this.model, this.optimizer, x, label, objective, lr, random);
+      this.sums.loss += losses.total;
+      this.sums.ce += losses.ce;
+      this.sums.regulariser += losses.regulariser;
+      this.sums.bags += 1;
+    } finally {
+      x.dispose();
+    }
+  }
+
+  async takeLosses(): Promise<LossSums> {
+    const sums = this.sums;
+    this.sums = emptyLosses();
+    return sums;
+  }
+
+  async evaluate(bag: Bag, label: number, objective: Objective): Promise<BagEvaluation> {
+    const x = bagToTensor(bag);
+    try {
+      return await evaluateBag(this.model, x, label, objective);
+    } finally {
+      x.dispose();
+    }
+  }
+
+  async flush(): Promise<void> {}
+
+  async exportState(): Promise<WeightsState> {
+    const opt = await this.optimizer.state();
+    const params = new Map<string, Float32Array>();
+    for (const [name, v] of this.model.params) params.set(name, new Float32Array(await v.data()));
+    return { step: opt.step, params, m: opt.m, v: opt.v };
+  }
+
+  importState(state: WeightsState): void {
+    for (const [name, variable] of this.model.params) {
+      const values = state.params.get(name);
+      if (!values || values.length !== variable.size) throw new Error(`checkpoint: parameter ${name} is missing or has the wrong size`);
+      variable.assign(tf.tensor(values, variable.shape, 'float32'));
+    }
+    this.optimizer.restore({ step: state.step, m: state.m, v: state.v });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
