@@ -36,7 +36,7 @@ function splitFile(slides: SlideSpec[], pick: (s: SlideSpec) => string): string 
 }
 
 /** A CLAM dataset (one case per slide) and an experiment on it; returns the experiment file. */
-async function dataset(name: string, slides: SlideSpec[], extra: { folds?: number[]; labels?: Record<string, number> } = {}): Promise<string> {
+async function dataset(name: string, slides: SlideSpec[], extra: { folds?: number[]; labels?: Record<string, number>; split?: Record<string, unknown> } = {}): Promise<string> {
   const dir = path.join(work, name);
   mkdirSync(path.join(dir, 'h5_files'), { recursive: true });
   for (const [i, s] of slides.entries()) {
@@ -50,7 +50,7 @@ async function dataset(name: string, slides: SlideSpec[], extra: { folds?: numbe
   writeFileSync(path.join(dir, 'splits_0.csv'), splitFile(slides, (s) => s.split));
   writeFileSync(path.join(dir, 'splits_1.csv'), splitFile(slides, (s) => s.split1 ?? s.split));
   const file = path.join(dir, `${name}.aem.json`);
-  const split = { kind: 'clam', file: extra.folds ? 'splits_{fold}.csv' : 'splits_0.csv', ...(extra.folds ? { folds: extra.folds } : {}) };
+  const split = extra.split ?? { kind: 'clam', file: extra.folds ? 'splits_{fold}.csv' : 'splits_0.csv', ...(extra.folds ? { folds: extra.folds } : {}) };
   writeFileSync(file, JSON.stringify({ name, data: { format: 'clam', features: '.', csv: 'dataset.csv', split, ...(extra.labels ? { labels: extra.labels } : {}) }, train: { epochs: 1 }, compute: { backend: 'cpu' } }, null, 2));
   return file;
 }
@@ -120,6 +120,12 @@ test('every fold is checked: a later fold whose val split has one class is a pro
   const file = await dataset('folds', [...slides, { id: 'h', label: 'tumor', split: 'train' }], { folds: [0, 1] });
   const problems = assertSameRefusal(file);
   assert.deepEqual(problems, ['fold 1: the val split has only class "normal" (2 slides): AUROC is undefined there and the best epoch cannot be chosen; move slides of the other classes into it']);
+});
+
+test('a random split with no validation fraction: an empty val split, for inspect as for training', async () => {
+  const file = await dataset('noval', balanced, { split: { kind: 'random', seed: 0, val: 0, test: 0.34 } });
+  const problems = assertSameRefusal(file);
+  assert.deepEqual(problems, ['the val split is empty. Use more slides, or change the split fractions / k']);
 });
 
 test('labels are trimmed, and label typos are warned about by inspect and by training when data.labels is unset', async () => {
