@@ -49,7 +49,12 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 
 function formatPath(segments: readonly PropertyKey[]): string {
   let out = '';
-  for (const s of segments) out += typeof s === 'number' ? `[${s}]` : out ? `.${String(s)}` : String(s);
+  for (const s of segments) {
+    if (typeof s === 'number') out += `[${s}]`;
+    // A key such as a sweep's "aem.lambda" is quoted, so that the path stays unambiguous.
+    else if (!/^[A-Za-z_$][\w$]*$/.test(String(s))) out += `[${JSON.stringify(String(s))}]`;
+    else out += out ? `.${String(s)}` : String(s);
+  }
   return out;
 }
 
@@ -72,25 +77,63 @@ function zodProblems(text: string, root: Node | undefined, error: z.ZodError): C
     const segments = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
     let message = issue.message;
     if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    // A record key that fails its own rule: say the rule, not just "Invalid key in record".
+    if (issue.code === 'invalid_key') message = `invalid key "${String(segments[segments.length - 1])}": ${issue.issues.map((i) => i.message).join('; ')}`;
     const keyPath = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...segments, issue.keys[0] as string] : segments;
     return { path: formatPath(segments), message, ...locate(text, root, keyPath) };
   });
 }
 
+/** Keys written twice in one object: JSON keeps the last silently, so each repeat is a problem at its key. */
+function duplicateKeyProblems(text: string, node: Node | undefined, segments: (string | number)[] = []): ConfigProblem[] {
+  if (!node) return [];
+  const problems: ConfigProblem[] = [];
+  if (node.type === 'object') {
+    const first = new Map<string, Node>();
+    for (const property of node.children ?? []) {
+      const keyNode = property.children?.[0];
+      if (!keyNode || typeof keyNode.value !== 'string') continue;
+      const key = keyNode.value;
+      const earlier = first.get(key);
+      if (earlier) {
+        const at = lineColumn(text, earlier.offset);
+        problems.push({ path: formatPath([...segments, key]), message: `duplicate key "${key}" (first at line ${at.line}, column ${at.column}): only one of them would count; remove one`, ...lineColumn(text, keyNode.offset), offset: keyNode.offset, length: keyNode.length });
+      } else {
+        first.set(key, keyNode);
+      }
+      problems.push(...duplicateKeyProblems(text, property.children?.[1], [...segments, key]));
+    }
+  } else if (node.type === 'array') {
+    (node.children ?? []).forEach((child, i) => problems.push(...duplicateKeyProblems(text, child, [...segments, i])));
+  }
+  return problems;
+}
+
 /** Parses and validates experiment text; throws ConfigError listing every problem. */
 export function parseExperiment(text: string, file: string): Experiment {
+  // A UTF-8 byte order mark (Windows editors write one) is not part of the JSON. Positions are counted
+  // without it, as editors show them; offsets still index the text as given.
+  const bom = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  const json = bom ? text.slice(1) : text;
+  const shift = (problems: ConfigProblem[]): ConfigProblem[] => (bom ? problems.map((p) => (p.offset !== undefined ? { ...p, offset: p.offset + bom } : p)) : problems);
   const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { allowTrailingComma: true, disallowComments: false });
+  const root = parseTree(json, errors, { allowTrailingComma: true, disallowComments: false });
   if (errors.length > 0) {
     throw new ConfigError(
       file,
-      errors.map((e) => ({ path: '', message: `JSON syntax: ${printParseErrorCode(e.error)}`, ...lineColumn(text, e.offset), offset: e.offset, length: e.length })),
+      shift(errors.map((e) => ({ path: '', message: `JSON syntax: ${printParseErrorCode(e.error)}`, ...lineColumn(json, e.offset), offset: e.offset, length: e.length }))),
     );
   }
   const value: unknown = root ? nodeValue(root) : undefined;
+  const problems = duplicateKeyProblems(json, root);
   const result = ExperimentSchema.safeParse(value);
-  if (!result.success) throw new ConfigError(file, zodProblems(text, root, result.error));
-  return result.data;
+  if (result.success && problems.length === 0) return result.data;
+  if (!result.success) problems.push(...zodProblems(json, root, result.error));
+  throw new ConfigError(file, shift(sortByPosition(problems)));
+}
+
+function sortByPosition(problems: ConfigProblem[]): ConfigProblem[] {
+  return [...problems].sort((a, b) => (a.offset ?? -1) - (b.offset ?? -1));
 }
 
 function nodeValue(node: Node): unknown {

@@ -35,7 +35,17 @@ export const SplitSchema = z
         val: fraction.default(0.15),
         test: fraction.default(0.25),
       })
-      .strict(),
+      .strict()
+      .superRefine((split, ctx) => {
+        // Both fractions come out of the same cases: together they must leave some for training.
+        if (split.val + split.test >= 1) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [split.val > split.test ? 'val' : 'test'],
+            message: `val ${split.val} + test ${split.test} = ${+(split.val + split.test).toFixed(6)} leaves no cases for training: the two fractions must add up to less than 1`,
+          });
+        }
+      }),
     z
       .object({
         kind: z.literal('kfold'),
@@ -115,6 +125,50 @@ export const ComputeSchema = z
   .strict();
 export type ComputeConfig = z.infer<typeof ComputeSchema>;
 
+/** The sections whose numeric fields a sweep may set. */
+const SWEEP_SECTIONS = { model: ModelSchema, aem: AemSchema, train: TrainSchema } as const;
+const SWEEP_KEY = /^(model|aem|train)\.[A-Za-z]+$/;
+
+/** A field's own schema without its default or optional wrapper. */
+function innerSchema(field: z.ZodType): z.ZodType {
+  let inner = field;
+  while (inner instanceof z.ZodDefault || inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+  return inner;
+}
+
+/** Every "section.field" key a sweep can take: the numeric fields of model, aem and train. */
+export const SWEEPABLE_KEYS: readonly string[] = Object.entries(SWEEP_SECTIONS).flatMap(([section, schema]) =>
+  Object.entries(schema.shape)
+    .filter(([, field]) => innerSchema(field) instanceof z.ZodNumber)
+    .map(([name]) => `${section}.${name}`),
+);
+
+/** Checks each sweep key names a numeric field and each of its values passes that field's own schema. */
+function checkSweepValues(sweep: Record<string, unknown>, ctx: z.RefinementCtx): void {
+  if (typeof sweep !== 'object' || sweep === null) return; // not an object: reported already
+  for (const [key, values] of Object.entries(sweep)) {
+    if (!SWEEP_KEY.test(key)) continue; // the key's own schema reports it
+    const [section, name] = key.split('.') as [keyof typeof SWEEP_SECTIONS, string];
+    const shape: Record<string, z.ZodType> = SWEEP_SECTIONS[section].shape;
+    const field = Object.hasOwn(shape, name) ? shape[name] : undefined;
+    if (!field) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `unknown sweep key: ${section} has no field "${name}" (sweepable: ${SWEEPABLE_KEYS.join(', ')})` });
+      continue;
+    }
+    const inner = innerSchema(field);
+    if (!(inner instanceof z.ZodNumber)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `${key} is not a numeric field, so it cannot be swept (sweepable: ${SWEEPABLE_KEYS.join(', ')})` });
+      continue;
+    }
+    if (!Array.isArray(values)) continue;
+    values.forEach((value: unknown, i) => {
+      if (typeof value !== 'number') return; // reported as not a number already
+      const checked = inner.safeParse(value);
+      if (!checked.success) ctx.addIssue({ code: 'custom', path: [key, i], message: `${value} is not a valid ${key}: ${checked.error.issues.map((issue) => issue.message).join('; ')}` });
+    });
+  }
+}
+
 export const ExperimentSchema = z
   .object({
     $schema: z.string().optional(),
@@ -125,7 +179,9 @@ export const ExperimentSchema = z
     train: TrainSchema.default({ epochs: 50, lr: 2e-4, minLr: 0, weightDecay: 1e-5, selection: 'val_auroc+val_f1', topK: 1000 }),
     seeds: z.array(z.number().int().min(0)).min(1).default([0]),
     sweep: z
-      .record(z.string().regex(/^(model|aem|train)\.[A-Za-z]+$/, 'a sweep key names a numeric field such as "aem.lambda"'), z.array(z.number()).min(1))
+      .record(z.string().regex(SWEEP_KEY, 'a sweep key names a numeric field such as "aem.lambda"'), z.array(z.number()).min(1))
+      // Runs even when another sweep entry is malformed, so that every problem is listed at once.
+      .superRefine(checkSweepValues, { when: () => true })
       .default({})
       .describe('Grid over numeric fields, e.g. {"aem.lambda": [0, 0.1, 0.5]}: one run per combination per seed.'),
     compute: ComputeSchema.default({ backend: 'auto', parallel: 1, cacheMB: 2048, gpuPath: 'auto', gpuCacheMB: 4096 }),

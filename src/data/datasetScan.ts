@@ -9,7 +9,7 @@ import { mapLimit } from './fileRead.js';
 import { dataProblem } from './problems.js';
 import { readBagHeader, type SourceHeader } from './readBag.js';
 import { assignSplits, type SplitSlide } from './splits.js';
-import { DataError, type DataProblem, type FeatureSource, type SplitName } from './types.js';
+import { DataError, SPLIT_NAMES, type DataProblem, type FeatureSource, type SplitName } from './types.js';
 
 export interface ScannedSlide {
   slideId: string;
@@ -95,8 +95,39 @@ function listSome(ids: string[]): string {
   return `${ids.slice(0, 5).join(', ')}${ids.length > 5 ? `, ... (${ids.length} in all)` : ''}`;
 }
 
+/** Slides of each class the splits need at least: one each in train, val and test, or one per k-fold part. */
+function slidesNeededPerClass(split: DataConfig['split']): number {
+  return split?.kind === 'kfold' ? Math.max(SPLIT_NAMES.length, split.k) : SPLIT_NAMES.length;
+}
+
+/**
+ * Without data.labels every distinct label is a class, so a typo is one too: warn about labels that
+ * differ only in case or spaces, and about classes with fewer slides than the splits need.
+ */
+function warnLikelyLabelTypos(slides: ScannedSlide[], data: DataConfig, csvFile: string | undefined, warnings: DataProblem[]): void {
+  if (data.labels) return;
+  const at = csvFile ? { file: csvFile } : {};
+  const count = new Map<string, number>();
+  for (const s of slides) count.set(s.labelName, (count.get(s.labelName) ?? 0) + 1);
+  const variants = new Map<string, string[]>();
+  for (const label of [...count.keys()].sort()) {
+    const key = label.toLowerCase().replace(/\s+/g, '');
+    variants.set(key, [...(variants.get(key) ?? []), label]);
+  }
+  for (const labels of variants.values()) {
+    if (labels.length < 2) continue;
+    const listed = labels.map((l) => `"${l}" (${count.get(l)} slide${count.get(l) === 1 ? '' : 's'})`).join(', ');
+    warnings.push(dataProblem(`the labels ${listed} differ only in case or spaces, and each is a class of its own`, 'Correct the labels, or set data.labels to name the classes (several labels may share a class id)', at));
+  }
+  const need = slidesNeededPerClass(data.split);
+  for (const [label, n] of count) {
+    if (n >= need) continue;
+    warnings.push(dataProblem(`class "${label}" has ${n} slide${n === 1 ? '' : 's'}, fewer than the ${need} the splits need (one in each of ${data.split?.kind === 'kfold' ? `the ${need} folds` : 'train, val and test'}), so its AUROC cannot be measured`, 'Correct the label if it is a typo, or set data.labels to name the classes', { ...at, slideId: slides.find((s) => s.labelName === label)!.slideId }));
+  }
+}
+
 /** Maps label names to ids; labels outside an explicit mapping become one problem per label. */
-function applyLabels(slides: ScannedSlide[], data: DataConfig, csvFile: string | undefined, problems: DataProblem[]): string[] {
+function applyLabels(slides: ScannedSlide[], data: DataConfig, csvFile: string | undefined, problems: DataProblem[], warnings: DataProblem[]): string[] {
   if (slides.length === 0) return []; // nothing readable: the reason is already reported
   const mapping = labelMapping(
     slides.map((s) => s.labelName),
@@ -104,6 +135,7 @@ function applyLabels(slides: ScannedSlide[], data: DataConfig, csvFile: string |
     problems,
     csvFile ? { file: csvFile } : {},
   );
+  if (mapping) warnLikelyLabelTypos(slides, data, csvFile, warnings);
   if (!mapping) {
     for (const s of slides) s.ok = false;
     return [];
@@ -198,7 +230,7 @@ async function scanClam(data: DataConfig, baseDir: string, scan: DatasetScan): P
       warnings.push(dataProblem(`${orphans.length} feature file${orphans.length > 1 ? 's have' : ' has'} no row in the dataset CSV and ${orphans.length > 1 ? 'are' : 'is'} not used: ${listSome(orphans)}`, 'Add rows for them to the CSV if they belong to the dataset', { file: found.dir }));
     }
   }
-  scan.classes = applyLabels(scan.slides, data, csv?.file, problems);
+  scan.classes = applyLabels(scan.slides, data, csv?.file, problems, warnings);
 }
 
 async function scanAcmil(data: DataConfig, baseDir: string, scan: DatasetScan): Promise<void> {
@@ -239,7 +271,7 @@ async function scanAcmil(data: DataConfig, baseDir: string, scan: DatasetScan): 
       problems.push(...g.problems);
       s.ok = false;
     }
-    if (g.label !== undefined) s.labelName = String(g.label);
+    if (g.label !== undefined) s.labelName = String(g.label).trim();
     if (s.labelName === '') {
       problems.push(dataProblem(`group ${g.group} has no 'label' attribute${csv ? ' and no label in the CSV' : ''}`, 'Give each slide group a label attribute, or a CSV with a label column', { file, slideId: g.group }));
       s.ok = false;
@@ -254,7 +286,7 @@ async function scanAcmil(data: DataConfig, baseDir: string, scan: DatasetScan): 
     }
   }
   const labelled = scan.slides.filter((s) => s.labelName !== '');
-  scan.classes = applyLabels(labelled, data, csv?.file, problems);
+  scan.classes = applyLabels(labelled, data, csv?.file, problems, warnings);
 }
 
 async function findTruthDir(scan: DatasetScan): Promise<string | undefined> {

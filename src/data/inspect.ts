@@ -1,11 +1,9 @@
 // `aem-train inspect`: every slide of a dataset with its shape, label, split and feature sum, totals per
-// split and class, and every problem found (reading all features, so NaN / Inf show up too).
+// split and class, and every problem training would stop on (reading all features, so NaN / Inf show up too).
 import type { DataConfig } from '../config/schema.js';
-import { scanDataset, type ScannedSlide } from './datasetScan.js';
-import { float16ToNumber } from './float16.js';
-import { dataProblem } from './problems.js';
-import { findNonFinite, readBag } from './readBag.js';
-import { DataError, SPLIT_NAMES, type Bag, type DataProblem, type FeatureDtype, type SplitName } from './types.js';
+import { checkDataset } from './datasetCheck.js';
+import type { ScannedSlide } from './datasetScan.js';
+import { SPLIT_NAMES, type DataProblem, type FeatureDtype, type SplitName } from './types.js';
 
 export interface InspectSlide {
   slideId: string;
@@ -55,41 +53,26 @@ export interface InspectReport {
   warnings: DataProblem[];
 }
 
-export function featureSum(bag: Bag): number {
-  let sum = 0;
-  const f = bag.features;
-  if (f instanceof Uint16Array) for (let i = 0; i < f.length; i++) sum += float16ToNumber(f[i]!);
-  else for (let i = 0; i < f.length; i++) sum += f[i]!;
-  return sum;
-}
+export { featureSum } from './datasetCheck.js';
 
-async function inspectSlide(s: ScannedSlide, problems: DataProblem[]): Promise<InspectSlide> {
+function inspectRow(s: ScannedSlide, sum: number | undefined): InspectSlide {
   const row: InspectSlide = { slideId: s.slideId, caseId: s.caseId, label: s.labelName };
   if (s.label !== undefined) row.classId = s.label;
   if (s.split) row.split = s.split;
   if (s.source) row.file = s.source.kind === 'acmil' ? `${s.source.path}#${s.source.group}` : s.source.path;
   if (s.header) Object.assign(row, { n: s.header.n, d: s.header.d, dtype: s.header.dtype });
-  if (!s.source || !s.header || !s.ok) return row;
-  try {
-    const bag = await readBag(s.source, s.slideId);
-    row.sum = featureSum(bag);
-    const bad = findNonFinite(bag);
-    if (bad >= 0) {
-      problems.push(dataProblem(`instance row ${bad} has a NaN or infinite feature value`, 'Extract the slide\'s features again, or remove the slide', { file: s.source.path, slideId: s.slideId }));
-    }
-  } catch (err) {
-    if (!(err instanceof DataError)) throw err;
-    problems.push(...err.problems);
-  }
+  if (sum !== undefined) row.sum = sum;
   return row;
 }
 
-/** Like buildDatasetIndex, but reads every bag and reports all problems instead of throwing. */
+/**
+ * Runs every check training runs (checkDataset: each fold's scan, the splits, every bag's values) and
+ * describes the dataset of one fold (the given one, else the first) with all problems and warnings.
+ */
 export async function inspectDataset(data: DataConfig, baseDir: string, opts: { fold?: number } = {}): Promise<InspectReport> {
-  const scan = await scanDataset(data, baseDir, opts);
-  const problems = [...scan.problems];
-  const slides: InspectSlide[] = [];
-  for (const s of scan.slides) slides.push(await inspectSlide(s, problems));
+  const check = await checkDataset(data, baseDir, { ...opts, sums: true });
+  const { scan, problems } = check;
+  const slides = scan.slides.map((s) => inspectRow(s, check.sums.get(s.slideId)));
 
   const k = scan.classes.length;
   const splits: SplitTotals[] = SPLIT_NAMES.map((split) => {
@@ -103,7 +86,7 @@ export async function inspectDataset(data: DataConfig, baseDir: string, opts: { 
     return { classId, name, slides: ofClass.length, instances: ofClass.reduce((a, s) => a + (s.n ?? 0), 0) };
   });
 
-  const report: InspectReport = { format: scan.format, classes: scan.classes, slides, splits, classTotals, problems, warnings: scan.warnings };
+  const report: InspectReport = { format: scan.format, classes: scan.classes, slides, splits, classTotals, problems, warnings: check.warnings };
   if (scan.features) report.features = scan.features;
   if (scan.csv) report.csv = scan.csv;
   if (scan.featureDim !== undefined) report.featureDim = scan.featureDim;

@@ -70,7 +70,8 @@ export async function readDatasetCsv(file: string, need: readonly ('case_id' | '
     }
     firstLine.set(slideId, line);
     const caseId = iCase >= 0 ? (row[iCase] ?? '') : '';
-    const label = iLabel >= 0 ? (row[iLabel] ?? '') : '';
+    // Quoted cells keep their spaces through the parser: "Tumor " is the class "Tumor".
+    const label = iLabel >= 0 ? (row[iLabel] ?? '').trim() : '';
     if (need.includes('case_id') && caseId === '') {
       problems.push(dataProblem(`line ${line} has no case_id`, 'Fill in the patient (case) id; slides of one patient share it', { file, slideId }));
       continue;
@@ -110,7 +111,7 @@ export function labelMapping(names: Iterable<string>, mapping: Record<string, nu
   const unique = [...new Set(names)];
   let index: Map<string, number>;
   if (mapping) {
-    index = new Map(Object.entries(mapping));
+    index = new Map(Object.entries(mapping).map(([name, id]) => [name.trim(), id]));
     const ids = new Set(index.values());
     const k = Math.max(-1, ...ids) + 1;
     const gaps = [...Array(k).keys()].filter((i) => !ids.has(i));

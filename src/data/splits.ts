@@ -206,7 +206,6 @@ export async function assignSplits(split: SplitConfig | undefined, slides: Split
   const result: SplitResult = { bySlide: new Map() };
   if (fold !== undefined && folds) result.fold = fold;
   const usable = new Set(slides.map((s) => s.slideId));
-  let mayBeEmpty: SplitName[] = [];
   // The file that defines the splits, for messages about them.
   let definedIn = cfg.kind === 'column' ? ctx.csvFile : undefined;
 
@@ -239,7 +238,6 @@ export async function assignSplits(split: SplitConfig | undefined, slides: Split
     result.bySlide = fromColumn(slides, cfg.column, ctx.csvFile, problems);
   } else if (cfg.kind === 'random') {
     result.bySlide = randomSplitByCase(slides, cfg.seed, cfg.val, cfg.test);
-    mayBeEmpty = SPLIT_NAMES.filter((s) => s !== 'train' && (s === 'val' ? cfg.val : cfg.test) === 0);
   } else {
     if (fold === undefined || fold < 0 || fold >= cfg.k) {
       problems.push(dataProblem(`fold ${fold} does not exist for ${cfg.k}-fold cross-validation`, `Use folds 0 to ${cfg.k - 1} in data.split.folds`));
@@ -248,9 +246,9 @@ export async function assignSplits(split: SplitConfig | undefined, slides: Split
     result.bySlide = kfoldSplitByCase(slides, cfg.k, cfg.seed, fold);
   }
 
+  // Training needs all three (val picks the best epoch), so an empty one is a problem whatever made it.
   if (usable.size > 0) {
     for (const s of SPLIT_NAMES) {
-      if (mayBeEmpty.includes(s)) continue;
       if (![...result.bySlide.values()].includes(s)) {
         problems.push(dataProblem(`the ${s} split is empty`, definedIn ? `Give the ${s} split some slides` : 'Use more slides, or change the split fractions / k', definedIn ? { file: definedIn } : {}));
       }

@@ -4,15 +4,14 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
 import { expandRuns, type RunSpec } from '../config/expand.js';
-import { buildDatasetIndex, foldsOf } from '../data/datasetIndex.js';
+import { checkDataset } from '../data/datasetCheck.js';
+import { foldsOf } from '../data/datasetIndex.js';
+import { DataError } from '../data/types.js';
 import { parseEngineEvent, type EngineEvent, type RunSummary } from '../protocol/events.js';
 import { createRunDir, readRunConfig, readSummary, runPaths, writeRunConfig, type ResolvedRunConfig } from './runStore.js';
 import { resolveDataConfig } from './resolveData.js';
-import { checkSplitsForTraining } from './train.js';
 import { BackendUnavailableError, selectBackend } from './backend.js';
 import { gpuPlanOf } from './gpu/coverage.js';
-import { scanFeatureValues } from './scanFeatures.js';
-import type { SlideRecord } from '../data/types.js';
 import { comparisonRows, comparisonTable, TABLE_METRICS } from './seedStats.js';
 import type { WorkerJob } from './worker.js';
 
@@ -33,7 +32,7 @@ export interface ExperimentResult {
 
 export { comparisonRows, TABLE_METRICS } from './seedStats.js';
 
-/** Validates the data (and generates the synthetic dataset) before any run starts. */
+/** Validates the data (and generates the synthetic dataset) before any run starts: the checks inspect shows. */
 export async function prepareExperiment(experiment: Experiment, baseDir: string, emit: ExperimentOptions['emit']): Promise<number[] | undefined> {
   // An explicit backend that cannot run is invalid input: say so before any run is created.
   const plan = gpuPlanOf(experiment);
@@ -42,21 +41,18 @@ export async function prepareExperiment(experiment: Experiment, baseDir: string,
   const { data } = await resolveDataConfig(experiment, baseDir, (done, total) => {
     if (done === total || done % 10 === 0) emit({ type: 'log', level: 'info', message: `generating the synthetic dataset: ${done}/${total} slides` });
   });
-  const folds = foldsOf(data.split);
-  const slides = new Map<string, SlideRecord>();
-  for (const fold of folds ?? [undefined]) {
-    const index = await buildDatasetIndex(data, baseDir, fold !== undefined ? { fold } : {});
-    checkSplitsForTraining(index);
-    for (const s of index.slides) slides.set(s.slideId, s);
-  }
   let lastReport = Date.now();
-  await scanFeatureValues([...slides.values()], (done, total) => {
-    if (done === total || Date.now() - lastReport > 5000) {
-      lastReport = Date.now();
-      emit({ type: 'log', level: 'info', message: `checked the features of ${done}/${total} slides` });
-    }
+  const check = await checkDataset(data, baseDir, {
+    onProgress: (done, total) => {
+      if (done === total || Date.now() - lastReport > 5000) {
+        lastReport = Date.now();
+        emit({ type: 'log', level: 'info', message: `checked the features of ${done}/${total} slides` });
+      }
+    },
   });
-  return folds;
+  for (const w of check.warnings) emit({ type: 'log', level: 'warn', message: w.message });
+  if (check.problems.length > 0) throw new DataError(check.problems);
+  return foldsOf(data.split);
 }
 
 class WorkerPool {

@@ -5,7 +5,8 @@ import { existsSync } from 'node:fs';
 import { foldsOf, buildDatasetIndex } from '../data/datasetIndex.js';
 import { BagCache } from '../data/bagCache.js';
 import { BagReaderPool } from '../data/bagReaderPool.js';
-import { DataError, type DatasetIndex, type SlideRecord } from '../data/types.js';
+import { DataError, type SlideRecord } from '../data/types.js';
+import { checkSplitsForTraining } from '../data/trainingChecks.js';
 import type { EngineEvent, RunSummary, TrainEpochMetrics } from '../protocol/events.js';
 import { evaluateSplit, instanceTruthLookup } from './evaluate.js';
 import { selectBackend, type BackendInfo } from './backend.js';
@@ -54,26 +55,6 @@ const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resol
 
 export function hiddenDimFor(inputDim: number, configured: number | undefined): number {
   return configured ?? Math.max(1, Math.round(inputDim / 2));
-}
-
-/** Checks what the engine needs of the splits: every split present, val and test with two classes or more. */
-export function checkSplitsForTraining(index: DatasetIndex): void {
-  const problems: { message: string }[] = [];
-  for (const split of ['train', 'val', 'test'] as const) {
-    const slides = index.slides.filter((s) => s.split === split);
-    if (slides.length === 0) {
-      problems.push({ message: `the ${split} split is empty: give it slides (check the split file or the split settings)` });
-      continue;
-    }
-    const classes = new Set(slides.map((s) => s.label));
-    if (split !== 'train' && classes.size < 2) {
-      const only = index.classes[slides[0]?.label ?? 0];
-      problems.push({
-        message: `the ${split} split has only class "${only}" (${slides.length} slides): AUROC is undefined there and ${split === 'val' ? 'the best epoch cannot be chosen' : 'the test result would mean nothing'}; move slides of the other classes into it`,
-      });
-    }
-  }
-  if (problems.length > 0) throw new DataError(problems);
 }
 
 export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSummary> {

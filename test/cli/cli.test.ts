@@ -91,14 +91,15 @@ test('--json streams typed events for two seeds and ends with the comparison tab
   assert.match(last.table, /base +2 +\d\.\d{3} ± \d\.\d{3}/);
 });
 
-test('inspect --json lists every slide of the dataset', () => {
+test('inspect --json lists every slide of the dataset and what training would refuse', () => {
   const file = writeExperiment('golden', { name: 'golden', data: { format: 'clam', features: path.join(goldenDir, 'clam_tiny'), csv: path.join(goldenDir, 'clam_tiny', 'dataset.csv'), split: { kind: 'clam', file: path.join(goldenDir, 'clam_tiny', 'splits_0.csv') } } });
   const r = aemTrain(['inspect', file, '--json']);
-  assert.equal(r.code, 0, r.stderr);
-  const report = JSON.parse(r.stdout) as { slides: { slideId: string; n: number }[]; problems: unknown[] };
+  // The golden split file tests on two normal slides only, which training refuses.
+  assert.equal(r.code, 2, r.stderr);
+  const report = JSON.parse(r.stdout) as { slides: { slideId: string; n: number }[]; problems: { message: string }[] };
   assert.equal(report.slides.length, 12);
   assert.equal(report.slides.find((s) => s.slideId === 'slide_11')?.n, 1);
-  assert.deepEqual(report.problems, []);
+  assert.deepEqual(report.problems.map((p) => p.message), ['the test split has only class "normal" (2 slides): AUROC is undefined there and the test result would mean nothing; move slides of the other classes into it']);
 });
 
 test('NaN or Inf in any bag stops the experiment before training, listing every such slide', async () => {
@@ -113,6 +114,6 @@ test('NaN or Inf in any bag stops the experiment before training, listing every 
   const file = writeExperiment('nan', { name: 'nan', data: { format: 'clam', features: made.features, csv: made.csv, split: { kind: 'clam', file: made.splitFile } }, train: { epochs: 1 }, compute: { backend: 'cpu' } });
   const r = aemTrain([file]);
   assert.equal(r.code, 2, r.stderr);
-  for (const slide of victims) assert.match(r.stderr, new RegExp(`slide ${slide} .*NaN or Inf in its features \\(first at instance 3\\)`));
+  for (const slide of victims) assert.match(r.stderr, new RegExp(`${slide} \\(.*\\): instance row 3 has a NaN or infinite feature value`));
   assert.equal(existsSync(path.join(work, '.aem', 'runs', 'nan')), false, 'no run folder was created');
 });
