@@ -3,47 +3,12 @@
 // AdamW step. Runs on any WebGPU adapter (lavapipe in CI); skipped with the reason where there is none.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Bag } from '../../src/data/types.js';
 import { ABMIL_PARAM_NAMES } from '../../src/trainer/models/abmil.js';
 import { FusedRunner } from '../../src/trainer/gpu/fusedRunner.js';
-import type { RegulariserKind } from '../../src/trainer/lossTerms.js';
-import { close, goldenDir } from '../helpers/paths.js';
+import { assertAllClose, golden } from '../helpers/abmilGolden.js';
+import { close } from '../helpers/paths.js';
 import { webgpuForTests } from '../helpers/webgpu.js';
-
-interface ParityCase {
-  name: string;
-  N: number;
-  D: number;
-  D_inner: number;
-  D_attn: number;
-  n_classes: number;
-  label: number;
-  lambda: number;
-  regulariser: RegulariserKind;
-  x: number[][];
-  params: Record<string, number[] | number[][]>;
-  expected: {
-    logits: number[];
-    attention_scores: number[];
-    attention: number[];
-    ce: number;
-    neg_entropy: number;
-    kl_uniform: number;
-    total: number;
-    grads: Record<string, number[] | number[][]>;
-    params_after_one_adamw_step: Record<string, number[] | number[][]>;
-  };
-}
-
-const golden = JSON.parse(readFileSync(path.join(goldenDir, 'abmil_parity.json'), 'utf8')) as { cases: ParityCase[] };
-
-function assertAllClose(actual: ArrayLike<number>, expected: number | number[] | number[][], what: string): void {
-  const flat = [expected].flat(2) as number[];
-  assert.equal(actual.length, flat.length, `${what}: ${actual.length} values, expected ${flat.length}`);
-  for (let i = 0; i < flat.length; i++) assert.ok(close(actual[i] as number, flat[i] as number), `${what}[${i}] = ${actual[i]}, expected ${flat[i]}`);
-}
 
 const gpu = await webgpuForTests();
 

@@ -2,52 +2,13 @@
 // every gradient and the parameters after one AdamW step, on the cpu and the wasm backends.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
 import { GatedAbmil, ABMIL_PARAM_NAMES } from '../../src/trainer/models/abmil.js';
-import { lossTerms, regulariserValueAndGrad, type RegulariserKind } from '../../src/trainer/lossTerms.js';
+import { lossTerms, regulariserValueAndGrad } from '../../src/trainer/lossTerms.js';
 import { AdamW } from '../../src/trainer/adamw.js';
-import { close, goldenDir } from '../helpers/paths.js';
-
-interface ParityCase {
-  name: string;
-  N: number;
-  D: number;
-  D_inner: number;
-  D_attn: number;
-  n_classes: number;
-  label: number;
-  lambda: number;
-  regulariser: RegulariserKind;
-  x: number[][];
-  params: Record<string, number[] | number[][]>;
-  expected: {
-    logits: number[];
-    attention_scores: number[];
-    attention: number[];
-    entropy: number;
-    ce: number;
-    neg_entropy: number;
-    kl_uniform: number;
-    total: number;
-    grads: Record<string, number[] | number[][]>;
-    params_after_one_adamw_step: Record<string, number[] | number[][]>;
-  };
-}
-
-const golden = JSON.parse(readFileSync(path.join(goldenDir, 'abmil_parity.json'), 'utf8')) as { cases: ParityCase[] };
-
-function assertAllClose(actual: ArrayLike<number>, expected: number[] | number[][], what: string): void {
-  const flat = (expected as (number | number[])[]).flat();
-  assert.equal(actual.length, flat.length, `${what}: ${actual.length} values, expected ${flat.length}`);
-  for (let i = 0; i < flat.length; i++) {
-    const a = actual[i] as number;
-    const e = flat[i] as number;
-    assert.ok(close(a, e), `${what}[${i}] = ${a}, expected ${e}`);
-  }
-}
+import { assertAllClose, golden, type ParityCase } from '../helpers/abmilGolden.js';
+import { close } from '../helpers/paths.js';
 
 function buildModel(c: ParityCase): GatedAbmil {
   const initial = new Map(ABMIL_PARAM_NAMES.map((n) => [n, Float32Array.from((c.params[n] as (number | number[])[]).flat())]));
