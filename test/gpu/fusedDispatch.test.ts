@@ -7,59 +7,10 @@ import type { Bag } from '../../src/data/types.js';
 import { FusedRunner } from '../../src/trainer/gpu/fusedRunner.js';
 import { initAbmilParams } from '../../src/trainer/models/abmil.js';
 import { SeededRandom } from '../../src/util/seededRandom.js';
+import { countingDevice, zeroCounts } from '../helpers/countingDevice.js';
 import { webgpuForTests } from '../helpers/webgpu.js';
 
 const gpu = await webgpuForTests();
-
-interface Counts {
-  dispatches: number;
-  submits: number;
-  buffers: number;
-  commandBuffers: number;
-}
-
-/** Calls go to the real object; the listed methods count first (and may wrap what they return). */
-function spy<T extends object>(target: T, on: Partial<Record<string, (result: unknown, args: unknown[]) => unknown>>): T {
-  return new Proxy(target, {
-    get(t, prop) {
-      const value = Reflect.get(t, prop, t) as unknown;
-      if (typeof value !== 'function') return value;
-      const hook = typeof prop === 'string' ? on[prop] : undefined;
-      return (...args: unknown[]) => {
-        const result = (value as (...a: unknown[]) => unknown).apply(t, args);
-        return hook ? hook(result, args) : result;
-      };
-    },
-    // Native setters (onuncapturederror) check their receiver: set on the real object.
-    set: (t, prop, value) => Reflect.set(t, prop, value, t),
-  });
-}
-
-function countingDevice(device: GPUDevice, counts: Counts): GPUDevice {
-  const queue = spy(device.queue, {
-    submit: (r, args) => {
-      counts.submits += 1;
-      counts.commandBuffers += (args[0] as unknown[]).length;
-      return r;
-    },
-  });
-  const wrapPass = (pass: unknown) =>
-    spy(pass as GPUComputePassEncoder, {
-      dispatchWorkgroups: (r) => {
-        counts.dispatches += 1;
-        return r;
-      },
-    });
-  const wrapEncoder = (encoder: unknown) => spy(encoder as GPUCommandEncoder, { beginComputePass: (p) => wrapPass(p) });
-  const wrapped = spy(device, {
-    createBuffer: (r) => {
-      counts.buffers += 1;
-      return r;
-    },
-    createCommandEncoder: (e) => wrapEncoder(e),
-  });
-  return new Proxy(wrapped, { get: (t, prop) => (prop === 'queue' ? queue : Reflect.get(t, prop)), set: (t, prop, value) => Reflect.set(t, prop, value) });
-}
 
 function bagsOf(rng: SeededRandom, sizes: number[], d: number): Bag[] {
   return sizes.map((n, i) => ({ slideId: `s${i}`, n, d, dtype: 'float32', features: Float32Array.from({ length: n * d }, () => rng.float() - 0.5) }));
@@ -68,7 +19,7 @@ function bagsOf(rng: SeededRandom, sizes: number[], d: number): Bag[] {
 for (const resident of [true, false]) {
   test(`fused step: one submit, <= 20 dispatches, no new buffers after the first epoch (bags ${resident ? 'resident' : 'uploaded each step'})`, { skip: gpu.skip ?? false }, async (t) => {
     if (gpu.skip !== undefined) return;
-    const counts: Counts = { dispatches: 0, submits: 0, buffers: 0, commandBuffers: 0 };
+    const counts = zeroCounts();
     const device = countingDevice(gpu.gpu.device, counts);
     const shape = { inputDim: 64, hiddenDim: 32, attentionDim: 16, nClasses: 2, dropout: 0 };
     const rng = SeededRandom.fromSeed(7);

@@ -3,7 +3,7 @@
 // kernel blocks in ./kernels; sized for the largest bag seen so far (buffers grow, never per step).
 import type { RegulariserKind } from '../lossTerms.js';
 import type { AbmilLayout } from './abmilLayout.js';
-import { gemmGrid, gemmShader } from './kernels/gemm.js';
+import { gemmGrid, gemmKindFor, gemmShader, type GemmKind } from './kernels/gemm.js';
 import { rowReduceGrid, rowReduceShader } from './kernels/rowReduce.js';
 import { softmaxBackwardShader, softmaxForwardShader } from './kernels/softmax.js';
 import { chunksOf, columnSumGrid, columnSumShader } from './kernels/columnSums.js';
@@ -13,6 +13,8 @@ import { adamwGrid, adamwShader } from './kernels/adamw.js';
 import { STEP_BYTES, STEP_FIELDS, type StepField } from './wgsl.js';
 
 const RO = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<f32>;`;
+/** Features stored as float16, two to a u32 word. */
+const RO_HALVES = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;`;
 const RW = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read_write> ${name}: array<f32>;`;
 
 /** Most split-K slices of the two weight gradients whose K is the bag size. */
@@ -48,11 +50,26 @@ interface Kernel {
   grid: (n: number) => [number, number, number?];
 }
 
+function buildKernel(device: GPUDevice, name: string, code: string, buffers: BufferName[], grid: Kernel['grid']): Kernel {
+  const layout = declaredLayout(device, name, code);
+  const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] });
+  const module = device.createShaderModule({ label: name, code });
+  return { name, layout, pipeline: device.createComputePipeline({ label: name, layout: pipelineLayout, compute: { module, entryPoint: 'main' } }), buffers, grid };
+}
+
+/** The two kernels that read the bag's features x, for float32 or float16 storage. */
+interface InputKernels {
+  forward: Kernel;
+  weightGradient: Kernel;
+}
+
 export class FusedAbmil {
   readonly stepUniform: GPUBuffer;
   private readonly buffers = new Map<BufferName, GPUBuffer>();
   private readonly forwardKernels: Kernel[];
   private readonly backwardKernels: Kernel[];
+  private readonly floatInput: InputKernels;
+  private halfInput: InputKernels | undefined;
   private bindGroups = new Map<string, GPUBindGroup>();
   private capacity = 0;
   private readonly scalars = new ArrayBuffer(STEP_BYTES);
@@ -63,6 +80,8 @@ export class FusedAbmil {
     readonly regulariser: RegulariserKind,
     /** Largest storage binding the device allows, in bytes. */
     readonly maxBinding: number,
+    /** One GEMM kind for every product (the parity tests run both); by default chosen per product from its widths. */
+    private readonly forcedGemm?: GemmKind,
   ) {
     const { d: D, l: L, a: A, c: C } = layout.dims;
     if (L > 3500) throw new Error(`the fused WebGPU path supports a hidden width of at most 3500 (model.hidden is ${L})`);
@@ -80,30 +99,15 @@ export class FusedAbmil {
     make('partH', MAX_SPLITS_H * L * A2);
     this.stepUniform = device.createBuffer({ label: 'step', size: STEP_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
 
-    const kernel = (name: string, code: string, buffers: BufferName[], grid: Kernel['grid']): Kernel => {
-      const layout = declaredLayout(device, name, code);
-      const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [layout] });
-      const module = device.createShaderModule({ label: name, code });
-      return { name, layout, pipeline: device.createComputePipeline({ label: name, layout: pipelineLayout, compute: { module, entryPoint: 'main' } }), buffers, grid };
-    };
+    const kernel = (name: string, code: string, buffers: BufferName[], grid: Kernel['grid']): Kernel => buildKernel(device, name, code, buffers, grid);
     const lo = layout;
+    this.floatInput = this.inputKernels(false);
     this.forwardKernels = [
-      kernel(
-        'h = relu(x W1)',
-        gemmShader({
-          m: 'u.n', n: `${L}u`, k: `${D}u`,
-          a: { buffer: 'x', ld: `${D}u`, transposed: false },
-          b: { buffer: 'params', offset: `${lo.w1}u`, ld: `${L}u`, transposed: false },
-          bindings: [RO(1, 'x'), RO(2, 'params'), RW(3, 'h')],
-          epilogue: `h[row * ${L}u + col] = max(v, 0.0);`,
-        }),
-        ['x', 'params', 'h'],
-        (n) => gemmGrid(n, L),
-      ),
+      this.floatInput.forward,
       kernel(
         't = [tanh | sigmoid](h Wvu + b)',
         gemmShader({
-          m: 'u.n', n: `${A2}u`, k: `${L}u`,
+          m: 'u.n', n: `${A2}u`, k: `${L}u`, kind: this.gemmKind(A2, L),
           a: { buffer: 'h', ld: `${L}u`, transposed: false },
           b: { buffer: 'params', offset: `${lo.vu}u`, ld: `${A2}u`, transposed: false },
           bindings: [RO(1, 'h'), RO(2, 'params'), RW(3, 'gates')],
@@ -113,7 +117,7 @@ export class FusedAbmil {
         gates[row * ${A2}u + col] = g;`,
         }),
         ['h', 'params', 't'],
-        (n) => gemmGrid(n, A2),
+        (n) => gemmGrid(n, A2, 1, this.gemmKind(A2, L)),
       ),
       kernel(
         'scores',
@@ -184,7 +188,7 @@ export class FusedAbmil {
       kernel(
         'dWvu = h^T dp',
         gemmShader({
-          m: `${L}u`, n: `${A2}u`, k: 'u.n',
+          m: `${L}u`, n: `${A2}u`, k: 'u.n', kind: this.gemmKind(L, A2),
           a: { buffer: 'h', ld: `${L}u`, transposed: true },
           b: { buffer: 'dp', ld: `${A2}u`, transposed: false },
           splits: 'u.splitsH',
@@ -192,12 +196,12 @@ export class FusedAbmil {
           epilogue: `partH[wid.z * ${L * A2}u + row * ${A2}u + col] = v;`,
         }),
         ['h', 'dp', 'partH'],
-        (n) => gemmGrid(L, A2, splitsH(n)),
+        (n) => gemmGrid(L, A2, splitsH(n), this.gemmKind(L, A2)),
       ),
       kernel(
         'dh -> relu backward (in place over h)',
         gemmShader({
-          m: 'u.n', n: `${L}u`, k: `${A2}u`,
+          m: 'u.n', n: `${L}u`, k: `${A2}u`, kind: this.gemmKind(L, A2),
           a: { buffer: 'dp', ld: `${A2}u`, transposed: false },
           b: { buffer: 'params', offset: `${lo.vu}u`, ld: `${A2}u`, transposed: true },
           bindings: [RO(1, 'dp'), RO(2, 'params'), RO(3, 'attention'), RO(4, 'dz'), RW(5, 'h')],
@@ -205,21 +209,9 @@ export class FusedAbmil {
         h[o] = select(0.0, v + attention[row] * dz[col], h[o] > 0.0);`,
         }),
         ['dp', 'params', 'a', 'dz', 'h'],
-        (n) => gemmGrid(n, L),
+        (n) => gemmGrid(n, L, 1, this.gemmKind(L, A2)),
       ),
-      kernel(
-        'dW1 = x^T dh',
-        gemmShader({
-          m: `${D}u`, n: `${L}u`, k: 'u.n',
-          a: { buffer: 'x', ld: `${D}u`, transposed: true },
-          b: { buffer: 'dh', ld: `${L}u`, transposed: false },
-          splits: 'u.splitsX',
-          bindings: [RO(1, 'x'), RO(2, 'dh'), RW(3, 'partX')],
-          epilogue: `partX[wid.z * ${D * L}u + row * ${L}u + col] = v;`,
-        }),
-        ['x', 'h', 'partX'],
-        (n) => gemmGrid(D, L, splitsX(n)),
-      ),
+      this.floatInput.weightGradient,
       kernel(
         'gradient partials -> grads',
         segmentReduceShader([RO(1, 'partX'), RO(2, 'partH'), RO(3, 'partG'), RW(4, 'grads')], segments),
@@ -228,6 +220,55 @@ export class FusedAbmil {
       ),
       kernel('AdamW', adamwShader(P), ['params', 'grads', 'm1', 'm2'], () => adamwGrid(P)),
     ];
+  }
+
+  private gemmKind(...fixedSides: number[]): GemmKind {
+    return this.forcedGemm ?? gemmKindFor(...fixedSides);
+  }
+
+  /** The kernels that read x, as a GEMM over float32 or packed float16 features. */
+  private inputKernels(halves: boolean): InputKernels {
+    const { d: D, l: L } = this.layout.dims;
+    const declare = halves ? RO_HALVES : RO;
+    const suffix = halves ? ' (float16 x)' : '';
+    return {
+      forward: buildKernel(
+        this.device,
+        `h = relu(x W1)${suffix}`,
+        gemmShader({
+          m: 'u.n', n: `${L}u`, k: `${D}u`, kind: this.gemmKind(L, D),
+          a: { buffer: 'x', ld: `${D}u`, transposed: false, packedHalves: halves },
+          b: { buffer: 'params', offset: `${this.layout.w1}u`, ld: `${L}u`, transposed: false },
+          bindings: [declare(1, 'x'), RO(2, 'params'), RW(3, 'h')],
+          epilogue: `h[row * ${L}u + col] = max(v, 0.0);`,
+        }),
+        ['x', 'params', 'h'],
+        (n) => gemmGrid(n, L, 1, this.gemmKind(L, D)),
+      ),
+      weightGradient: buildKernel(
+        this.device,
+        `dW1 = x^T dh${suffix}`,
+        gemmShader({
+          m: `${D}u`, n: `${L}u`, k: 'u.n', kind: this.gemmKind(D, L),
+          a: { buffer: 'x', ld: `${D}u`, transposed: true, packedHalves: halves },
+          b: { buffer: 'dh', ld: `${L}u`, transposed: false },
+          splits: 'u.splitsX',
+          bindings: [declare(1, 'x'), RO(2, 'dh'), RW(3, 'partX')],
+          epilogue: `partX[wid.z * ${D * L}u + row * ${L}u + col] = v;`,
+        }),
+        ['x', 'h', 'partX'],
+        (n) => gemmGrid(D, L, splitsX(n), this.gemmKind(D, L)),
+      ),
+    };
+  }
+
+  /** The step's kernels with the input kernels for the features' storage (float16 ones built on first use). */
+  private kernelsFor(train: boolean, halves: boolean): Kernel[] {
+    const kernels = train ? [...this.forwardKernels, ...this.backwardKernels] : this.forwardKernels;
+    if (!halves) return kernels;
+    this.halfInput ??= this.inputKernels(true);
+    const half = this.halfInput;
+    return kernels.map((k) => (k === this.floatInput.forward ? half.forward : k === this.floatInput.weightGradient ? half.weightGradient : k));
   }
 
   buffer(name: BufferName): GPUBuffer {
@@ -315,10 +356,12 @@ export class FusedAbmil {
     this.device.queue.writeBuffer(this.stepUniform, 0, this.scalars);
   }
 
-  /** Records the forward pass (and, when training, the backward pass and AdamW) of a bag of n instances. */
-  encode(pass: GPUComputePassEncoder, n: number, train: boolean, x: GPUBuffer, xKey: string): void {
-    const kernels = train ? [...this.forwardKernels, ...this.backwardKernels] : this.forwardKernels;
-    for (const k of kernels) {
+  /**
+   * Records the forward pass (and, when training, the backward pass and AdamW) of a bag of n instances
+   * whose features are in x, as float32 or (halves) as float16 pairs.
+   */
+  encode(pass: GPUComputePassEncoder, n: number, train: boolean, x: GPUBuffer, xKey: string, halves = false): void {
+    for (const k of this.kernelsFor(train, halves)) {
       pass.setPipeline(k.pipeline);
       pass.setBindGroup(0, this.bindGroup(k, x, xKey));
       const [gx, gy, gz] = k.grid(n);

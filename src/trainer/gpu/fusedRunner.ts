@@ -1,7 +1,6 @@
 // The fused WebGPU execution path of gated ABMIL: one submit per training step, losses summed on the
 // device and read back only when asked, bags kept resident on the device within a memory budget, and
 // evaluations batched into one read-back per flush.
-import { float16BitsToFloat32 } from '../../data/float16.js';
 import type { Bag } from '../../data/types.js';
 import type { RegulariserKind } from '../lossTerms.js';
 import { abmilParamShapes } from '../models/abmil.js';
@@ -11,6 +10,7 @@ import type { BagEvaluation, Objective } from '../step.js';
 import { AbmilLayout, dimsOf } from './abmilLayout.js';
 import type { FusedDevice } from './dawn.js';
 import { EVAL_SLOTS, FusedAbmil, LOSS_SLOTS } from './fusedAbmil.js';
+import type { GemmKind } from './kernels/gemm.js';
 import { evalStride } from './kernels/head.js';
 
 /** Steps queued on the device before the host waits for the oldest. */
@@ -26,7 +26,18 @@ interface PendingEval {
   reject: (e: Error) => void;
 }
 
+interface DeviceFeatures {
+  buffer: GPUBuffer;
+  key: string;
+  n: number;
+  /** float16 pairs rather than float32 values. */
+  halves: boolean;
+}
+
+const paddedBytes = (bytes: number) => Math.ceil(bytes / 4) * 4;
+
 interface Resident {
+  halves: boolean;
   buffer: GPUBuffer;
   n: number;
 }
@@ -38,6 +49,8 @@ export interface FusedRunnerOptions {
   weightDecay: number;
   /** Device memory for bags kept resident between epochs, bytes. */
   residentBytes: number;
+  /** Forces one GEMM kind (tests); by default each product's kind follows from its widths. */
+  gemmKind?: GemmKind;
 }
 
 export class FusedRunner implements TrainingRunner {
@@ -51,8 +64,9 @@ export class FusedRunner implements TrainingRunner {
   private adamStep = 0;
   private inFlight: Promise<unknown>[] = [];
   private readonly resident = new Map<string, Resident>();
+  private hostRows32 = new Float32Array(0);
+  private hostRows16 = new Uint16Array(0);
   private residentUsed = 0;
-  private hostRows = new Float32Array(0);
   private pending: PendingEval[] = [];
   private attentionUsed = 0;
   private attentionStaging: GPUBuffer;
@@ -69,7 +83,7 @@ export class FusedRunner implements TrainingRunner {
   ) {
     this.device = gpu.device;
     this.layout = new AbmilLayout(dimsOf(options.shape));
-    this.model = new FusedAbmil(this.device, this.layout, options.regulariser, gpu.maxBinding);
+    this.model = new FusedAbmil(this.device, this.layout, options.regulariser, gpu.maxBinding, options.gemmKind);
     this.paramShapes = new Map(Object.entries(abmilParamShapes(options.shape)));
     const read = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
     this.attentionStaging = this.device.createBuffer({ label: 'attention read-back', size: EVAL_ATTENTION_FLOATS * 4, usage: read });
@@ -96,31 +110,54 @@ export class FusedRunner implements TrainingRunner {
     if (this.failure) throw new Error(`WebGPU error on the fused path: ${this.failure}`);
   }
 
-  /** The bag's features on the device: its resident buffer, or the shared one after an upload. */
-  private features(bag: Bag, rows: Int32Array | undefined): { buffer: GPUBuffer; key: string; n: number } {
+  /**
+   * The bag's features on the device: its resident buffer, or the shared one after an upload. Float16
+   * files stay float16 there (two values a word, half the memory and the upload), float32 stay float32.
+   */
+  private features(bag: Bag, rows: Int32Array | undefined): DeviceFeatures {
     const n = rows ? rows.length : bag.n;
     this.model.ensureCapacity(n);
     const d = bag.d;
-    const full = bag.dtype === 'float16' ? float16BitsToFloat32(bag.features as Uint16Array) : (bag.features as Float32Array);
+    const halves = bag.dtype === 'float16';
+    const full = bag.features as Float32Array | Uint16Array;
     if (!rows) {
       const kept = this.resident.get(bag.slideId);
-      if (kept && kept.n === bag.n) return { buffer: kept.buffer, key: `bag:${bag.slideId}`, n };
-      const bytes = bag.n * d * 4;
+      if (kept && kept.n === bag.n && kept.halves === halves) return { buffer: kept.buffer, key: `bag:${bag.slideId}`, n, halves };
+      const bytes = paddedBytes(full.byteLength);
       if (!kept && this.residentUsed + bytes <= this.options.residentBytes) {
         const buffer = this.device.createBuffer({ label: `bag ${bag.slideId}`, size: Math.max(16, bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST, mappedAtCreation: true });
-        new Float32Array(buffer.getMappedRange()).set(full);
+        new Uint8Array(buffer.getMappedRange()).set(new Uint8Array(full.buffer, full.byteOffset, full.byteLength));
         buffer.unmap();
-        this.resident.set(bag.slideId, { buffer, n: bag.n });
+        this.resident.set(bag.slideId, { buffer, n: bag.n, halves });
         this.residentUsed += bytes;
-        return { buffer, key: `bag:${bag.slideId}`, n };
+        return { buffer, key: `bag:${bag.slideId}`, n, halves };
       }
-      this.device.queue.writeBuffer(this.model.buffer('x'), 0, full.buffer, full.byteOffset, n * d * 4);
-      return { buffer: this.model.buffer('x'), key: 'shared', n };
+      this.upload(full);
+      return { buffer: this.model.buffer('x'), key: 'shared', n, halves };
     }
-    if (this.hostRows.length < n * d) this.hostRows = new Float32Array(this.model.instanceCapacity * d);
-    rows.forEach((r, i) => this.hostRows.set(full.subarray(r * d, (r + 1) * d), i * d));
-    this.device.queue.writeBuffer(this.model.buffer('x'), 0, this.hostRows.buffer, 0, n * d * 4);
-    return { buffer: this.model.buffer('x'), key: 'shared', n };
+    const picked = this.hostRowsFor(halves, n * d);
+    rows.forEach((r, i) => picked.set(full.subarray(r * d, (r + 1) * d), i * d));
+    this.upload(picked.subarray(0, n * d));
+    return { buffer: this.model.buffer('x'), key: 'shared', n, halves };
+  }
+
+  /** A reused host array for the sampled rows of a bag. */
+  private hostRowsFor(halves: boolean, length: number): Float32Array | Uint16Array {
+    const capacity = Math.max(length, this.model.instanceCapacity * this.layout.dims.d);
+    if (halves) return this.hostRows16.length >= length ? this.hostRows16 : (this.hostRows16 = new Uint16Array(capacity));
+    return this.hostRows32.length >= length ? this.hostRows32 : (this.hostRows32 = new Float32Array(capacity));
+  }
+
+  /** Writes features into the shared x buffer (writeBuffer needs a multiple of 4 bytes: an odd count of halves is padded). */
+  private upload(values: Float32Array | Uint16Array): void {
+    const bytes = values.byteLength;
+    if (bytes % 4 === 0) {
+      this.device.queue.writeBuffer(this.model.buffer('x'), 0, values.buffer, values.byteOffset, bytes);
+      return;
+    }
+    const padded = new Uint8Array(paddedBytes(bytes));
+    padded.set(new Uint8Array(values.buffer, values.byteOffset, bytes));
+    this.device.queue.writeBuffer(this.model.buffer('x'), 0, padded);
   }
 
   private submit(record: (encoder: GPUCommandEncoder) => void): void {
@@ -139,7 +176,7 @@ export class FusedRunner implements TrainingRunner {
     this.unreadSteps += 1;
     this.submit((encoder) => {
       const pass = encoder.beginComputePass();
-      this.model.encode(pass, x.n, true, x.buffer, x.key);
+      this.model.encode(pass, x.n, true, x.buffer, x.key, x.halves);
       pass.end();
     });
     this.inFlight.push(this.device.queue.onSubmittedWorkDone());
@@ -192,7 +229,7 @@ export class FusedRunner implements TrainingRunner {
     this.model.writeScalars({ n: bag.n, label, lambda: objective.lambda, lr: 0, weightDecay: 0, adamStep: 1, train: false, slot });
     this.submit((encoder) => {
       const pass = encoder.beginComputePass();
-      this.model.encode(pass, bag.n, false, x.buffer, x.key);
+      this.model.encode(pass, bag.n, false, x.buffer, x.key, x.halves);
       pass.end();
       encoder.copyBufferToBuffer(this.model.buffer('a'), 0, this.attentionStaging, offset * 4, bag.n * 4);
     });

@@ -6,6 +6,20 @@ import { STEP_STRUCT, ceilDiv } from '../wgsl.js';
 
 export const GEMM_TILE = 64;
 const BK = 16;
+/** Threads of a direct product's workgroup along each output axis. */
+const DIRECT = 16;
+
+/**
+ * tiled: 64 x 64 outputs a workgroup through workgroup memory; direct: one output a thread, no workgroup
+ * memory or barriers, for products with a side under 32 (a 64-wide tile would leave most threads idle,
+ * and on CPU drivers such as lavapipe each barrier costs more than the arithmetic).
+ */
+export type GemmKind = 'tiled' | 'direct';
+
+/** The kind for a product whose fixed sides (the layer widths it involves) are these. */
+export function gemmKindFor(...fixedSides: number[]): GemmKind {
+  return Math.min(...fixedSides) < 32 ? 'direct' : 'tiled';
+}
 
 export interface GemmOperand {
   /** WGSL name of the buffer binding. */
@@ -16,6 +30,8 @@ export interface GemmOperand {
   ld: string;
   /** The stored matrix is the transpose of the operand. */
   transposed: boolean;
+  /** The buffer is array<u32> with two float16 values a word (feature files kept as float16 on the device). */
+  packedHalves?: boolean;
 }
 
 export interface GemmSpec {
@@ -33,6 +49,46 @@ export interface GemmSpec {
   epilogue: string;
   /** Extra WGSL (helper functions) placed before the kernel. */
   helpers?: string;
+  kind?: GemmKind;
+}
+
+/** WGSL that sets `val` to element (i, kk) of the operand, i being its row (a) or column (b) in the product. */
+function element(op: GemmOperand, i: string, kk: string): string {
+  const off = op.offset ? `${op.offset} + ` : '';
+  const index = op.transposed ? `${off}(${kk}) * (${op.ld}) + ${i}` : `${off}(${i}) * (${op.ld}) + ${kk}`;
+  return op.packedHalves ? `{ let e = ${index}; val = unpack2x16float(${op.buffer}[e >> 1u])[e & 1u]; }` : `val = ${op.buffer}[${index}];`;
+}
+
+function directShader(spec: GemmSpec): string {
+  // For b, "row i" of the product's right operand is its column: B(kk, col) is stored at kk * ld + col
+  // unless transposed; element() takes (i, kk) = (col, kk) and swaps accordingly.
+  const b: GemmOperand = { ...spec.b, transposed: !spec.b.transposed };
+  return `${STEP_STRUCT}
+${spec.bindings.join('\n')}
+${spec.helpers ?? ''}
+@compute @workgroup_size(${DIRECT}, ${DIRECT})
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(global_invocation_id) gid: vec3u) {
+  let M = ${spec.m};
+  let NC = ${spec.n};
+  let K = ${spec.k};
+  let splits = ${spec.splits ?? '1u'};
+  let row = gid.y;
+  let col = gid.x;
+  if (row >= M || col >= NC) { return; }
+  let kChunk = (K + splits - 1u) / splits;
+  let kBegin = min(K, wid.z * kChunk);
+  let kEnd = min(K, kBegin + kChunk);
+  var v = 0.0;
+  for (var kk = kBegin; kk < kEnd; kk = kk + 1u) {
+    var val = 0.0;
+    ${element(spec.a, 'row', 'kk')}
+    let av = val;
+    ${element(b, 'col', 'kk')}
+    v = fma(av, val, v);
+  }
+  ${spec.epilogue}
+}
+`;
 }
 
 function load(op: GemmOperand, tileRows: 'm' | 'n', into: string): string {
@@ -44,15 +100,18 @@ function load(op: GemmOperand, tileRows: 'm' | 'n', into: string): string {
   const kContiguous = tileRows === 'm' ? !op.transposed : op.transposed;
   const coords = kContiguous ? `let r = idx / ${BK}u; let kk = idx % ${BK}u;` : `let kk = idx / 64u; let r = idx % 64u;`;
   const index = kContiguous ? `${off}(${outer} + r) * (${op.ld}) + k0 + kk` : `${off}(k0 + kk) * (${op.ld}) + ${outer} + r`;
+  // unpack2x16float is core WGSL: float16 storage needs no shader-f16 feature.
+  const read = op.packedHalves ? `let e = ${index}; val = unpack2x16float(${op.buffer}[e >> 1u])[e & 1u];` : `val = ${op.buffer}[${index}];`;
   return `{
       ${coords}
       var val = 0.0;
-      if (${outer} + r < ${limit} && k0 + kk < kEnd) { val = ${op.buffer}[${index}]; }
+      if (${outer} + r < ${limit} && k0 + kk < kEnd) { ${read} }
       ${into}[kk * 64u + r] = val;
     }`;
 }
 
 export function gemmShader(spec: GemmSpec): string {
+  if (spec.kind === 'direct') return directShader(spec);
   const splits = spec.splits ?? '1u';
   return `${STEP_STRUCT}
 ${spec.bindings.join('\n')}
@@ -105,6 +164,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_index) t: u
 }
 
 /** Workgroups of a product with m x n outputs and `splits` K slices. */
-export function gemmGrid(m: number, n: number, splits = 1): [number, number, number] {
-  return [ceilDiv(n, GEMM_TILE), ceilDiv(m, GEMM_TILE), splits];
+export function gemmGrid(m: number, n: number, splits = 1, kind: GemmKind = 'tiled'): [number, number, number] {
+  const side = kind === 'direct' ? DIRECT : GEMM_TILE;
+  return [ceilDiv(n, side), ceilDiv(m, side), splits];
 }
