@@ -14,14 +14,15 @@ const optional = ['webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'
 // bundle it is the folder of the bundle itself (dist/), where the binaries are copied.
 const esmBanner =
   'import { createRequire as __aemCreateRequire } from "node:module"; import { fileURLToPath as __aemFileURLToPath } from "node:url"; import { dirname as __aemDirnameOf } from "node:path"; const require = __aemCreateRequire(import.meta.url); const __aemFilename = __aemFileURLToPath(import.meta.url); const __aemDirname = __aemDirnameOf(__aemFilename);';
-const esmNode = { format: 'esm', external: optional, define: { AEM_BUNDLED: 'true', __dirname: '__aemDirname', __filename: '__aemFilename' } };
+// AEM_BUNDLED: the versions of the packages bundled into the engine (src/trainer/bundle.ts).
+const versionOf = (pkg) => JSON.parse(readFileSync(`node_modules/${pkg}/package.json`, 'utf8')).version;
+const bundled = Object.fromEntries(['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', 'h5wasm'].map((p) => [p, versionOf(p)]));
+const esmNode = { format: 'esm', external: optional, define: { AEM_BUNDLED: JSON.stringify(bundled), __dirname: '__aemDirname', __filename: '__aemFilename' } };
 
 // In node, tfjs-backend-wasm loads the plain or the SIMD binary (never the threaded one: its
 // WASM_HAS_MULTITHREAD_SUPPORT flag is false in node).
 const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 const wasmBinaries = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
-
-const tfjsCoreVersion = JSON.parse(readFileSync('node_modules/@tensorflow/tfjs-core/package.json', 'utf8')).version;
 
 const targets = [
   { ...esmNode, entryPoints: ['src/trainer/cli.ts'], outfile: 'dist/engine.mjs', banner: { js: `#!/usr/bin/env node\n${esmBanner}` } },
@@ -29,7 +30,7 @@ const targets = [
   { ...esmNode, entryPoints: ['src/data/bagReaderWorker.ts'], outfile: 'dist/bagReaderWorker.js', banner: { js: esmBanner } },
   // The extension host loads CommonJS; `vscode` is provided by VS Code itself. It never loads tfjs: the
   // engine does, in its own process. Set Up GPU Backend installs optional backends for this tfjs-core.
-  { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: ['vscode', ...optional], define: { AEM_TFJS_CORE_VERSION: JSON.stringify(tfjsCoreVersion) } },
+  { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: ['vscode', ...optional], define: { AEM_TFJS_CORE_VERSION: JSON.stringify(bundled['@tensorflow/tfjs-core']) } },
   // Webviews and the notebook renderer run in the browser; their bundles live under media/ because
   // webviews may only load from the extension's media folder (localResourceRoots).
   { entryPoints: ['webview/liveCharts/main.ts'], outfile: 'media/dist/liveCharts.js', format: 'iife', platform: 'browser', target: 'es2022', minify: true },

@@ -6,7 +6,7 @@ import type { BackendChoice, GpuPathChoice } from '../config/schema.js';
 import type { BackendProbe } from '../protocol/backends.js';
 import { backendLabel } from '../protocol/backendLabel.js';
 import { fileURLToPath } from 'node:url';
-import { isBundled } from './bundle.js';
+import { bundledVersion } from './bundle.js';
 import { NoAdapterError, openDawnAdapter } from './gpu/dawn.js';
 import { BACKEND_MODULES_ENV, describeFound, findOptionalModule, loadModule, OptionalModuleNotFoundError, requireOptionalModule, type FoundModule } from './optionalModules.js';
 import type { ExecutionPath } from './runner.js';
@@ -159,11 +159,10 @@ async function loadBundled<T>(pkg: string, load: () => Promise<T>, fail: (why: s
   }
 }
 
-/** The backends that are dependencies of the engine: inside the bundle, or (tsc output) in node_modules. */
-const ENGINE_PACKAGES: ReadonlySet<string> = new Set(['@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu']);
-
+/** Where a backend's package comes from: inside the engine bundle (wasm, cpu), or a node_modules folder. */
 function packageLocation(pkg: string): string | undefined {
-  if (isBundled && ENGINE_PACKAGES.has(pkg)) return `${pkg} bundled in ${fileURLToPath(import.meta.url)}`;
+  const bundled = bundledVersion(pkg);
+  if (bundled !== undefined) return `${pkg} ${bundled} bundled in ${fileURLToPath(import.meta.url)}`;
   const found = findOptionalModule(pkg);
   return found ? describeFound(found) : undefined;
 }
