@@ -37,9 +37,32 @@ const targets = [
   { entryPoints: ['webview/notebookRenderer/main.ts'], outfile: 'media/dist/notebookRenderer.js', format: 'esm', platform: 'browser', target: 'es2022', minify: true },
 ].filter((t) => t.entryPoints.every((p) => existsSync(p)));
 
-await Promise.all(
-  targets.map((t) => esbuild.build({ bundle: true, platform: 'node', target: 'node20', sourcemap: true, mainFields: ['module', 'main'], logLevel: 'warning', ...t })),
-);
-mkdirSync('dist', { recursive: true });
-for (const name of wasmBinaries) copyFileSync(`${wasmDir}/${name}`, `dist/${name}`);
-console.log(`built ${targets.map((t) => t.outfile).join(', ')}; copied ${wasmBinaries.map((n) => `dist/${n}`).join(', ')}`);
+// `--watch` (the F5 task in .vscode/tasks.json) rebuilds on every change and prints the two lines that
+// task waits for; otherwise one build.
+const watch = process.argv.includes('--watch');
+const copyWasm = () => {
+  mkdirSync('dist', { recursive: true });
+  for (const name of wasmBinaries) copyFileSync(`${wasmDir}/${name}`, `dist/${name}`);
+};
+const options = targets.map((t) => ({ bundle: true, platform: 'node', target: 'node20', sourcemap: true, mainFields: ['module', 'main'], logLevel: 'warning', ...t }));
+if (watch) {
+  let pending = 0;
+  const announce = {
+    name: 'aem-watch',
+    setup(build) {
+      build.onStart(() => {
+        if (pending++ === 0) console.log('[watch] build started');
+      });
+      build.onEnd(() => {
+        if (--pending === 0) console.log('[watch] build finished');
+      });
+    },
+  };
+  copyWasm();
+  const contexts = await Promise.all(options.map((o) => esbuild.context({ ...o, plugins: [announce] })));
+  await Promise.all(contexts.map((c) => c.watch()));
+} else {
+  await Promise.all(options.map((o) => esbuild.build(o)));
+  copyWasm();
+  console.log(`built ${targets.map((t) => t.outfile).join(', ')}; copied ${wasmBinaries.map((n) => `dist/${n}`).join(', ')}`);
+}
