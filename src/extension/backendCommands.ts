@@ -1,7 +1,7 @@
 // Select Training Backend and Set Up GPU Backend.
 import path from 'node:path';
 import * as vscode from 'vscode';
-import { BACKEND_CATALOG, backendStatus, installedVersion } from './core/backendCatalog.js';
+import { BACKEND_CATALOG, backendStatus, engineTfjsCoreVersion } from './core/backendCatalog.js';
 import { probeEngineBackends, type EngineCommand } from './core/backendProbe.js';
 import { checkCuda, GPU_SETUPS, npmInstall, type GpuSetup } from './core/gpuSetup.js';
 import { readSettings, SECTION } from './settings.js';
@@ -55,7 +55,7 @@ export async function setUpGpuBackend(context: vscode.ExtensionContext, log: vsc
     ))?.setup;
   if (!setup) return;
   const prefix = backendPrefix(context);
-  const core = installedVersion('@tensorflow/tfjs-core', [context.extensionPath]) ?? '4.22.0';
+  const core = engineTfjsCoreVersion();
   const specs = setup.specs(core);
   log.info(`installing ${specs.join(' ')} into ${prefix}`);
   const result = await vscode.window.withProgress(

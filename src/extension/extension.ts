@@ -49,6 +49,13 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   const diagnostics = registerDiagnostics(context);
   const s: Services = { context, manager: m, tree, watcher, log, diagnostics };
   log.info(`engine: ${path.join(context.extensionPath, 'dist', 'engine.mjs')} on ${engine.description}`);
+  if (engine.problem) {
+    log.error(`${engine.problem}; training uses ${engine.description} instead`);
+    const open = 'Open Settings';
+    void vscode.window.showErrorMessage(`AEM: ${engine.problem}. Training uses ${engine.description} until it is fixed (then reload the window).`, open).then((choice) => {
+      if (choice === open) void vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.nodePath`);
+    });
+  }
 
   m.onEvent((e) => {
     switch (e.type) {

@@ -2,10 +2,11 @@
 // skipped was skipped; an explicit choice that cannot run fails with a message saying how to get it.
 // The engine never falls back silently: the chosen backend is printed and recorded in every run.
 import * as tf from '@tensorflow/tfjs-core';
-import { createRequire } from 'node:module';
 import type { BackendChoice, GpuPathChoice } from '../config/schema.js';
 import type { BackendProbe } from '../protocol/backends.js';
 import { backendLabel } from '../protocol/backendLabel.js';
+import { fileURLToPath } from 'node:url';
+import { bundledVersion } from './bundle.js';
 import { NoAdapterError, openDawnAdapter } from './gpu/dawn.js';
 import { BACKEND_MODULES_ENV, describeFound, findOptionalModule, loadModule, OptionalModuleNotFoundError, requireOptionalModule, type FoundModule } from './optionalModules.js';
 import type { ExecutionPath } from './runner.js';
@@ -46,24 +47,14 @@ export class BackendUnavailableError extends Error {
   }
 }
 
-const require = createRequire(import.meta.url);
-
 const HOW_TO_INSTALL: Record<ConcreteBackend, string> = {
   'tensorflow-gpu':
     'install it with "AEM: Set Up GPU Backend" or `npm install @tensorflow/tfjs-node-gpu` (its install downloads libtensorflow, and it needs CUDA 11.2 and cuDNN 8.1: libcudart.so.11.0)',
   webgpu: `install it with \`npm install webgpu @tensorflow/tfjs-backend-webgpu\` (Dawn for Node) in the project, or with \`npm install --prefix DIR\` and ${BACKEND_MODULES_ENV}=DIR/node_modules; it also needs a GPU with a Vulkan, Metal or D3D12 driver`,
   tensorflow: 'install it with `npm install @tensorflow/tfjs-node` (its install downloads libtensorflow from the internet)',
-  wasm: 'reinstall the project dependencies (`npm ci`): @tensorflow/tfjs-backend-wasm is one of them',
-  cpu: 'reinstall the project dependencies (`npm ci`)',
+  wasm: 'it is part of the engine: reinstall the extension, or in a checkout the project dependencies (`npm ci`)',
+  cpu: 'it is part of the engine: reinstall the extension, or in a checkout the project dependencies (`npm ci`)',
 };
-
-function packageVersion(name: string): string | undefined {
-  try {
-    return (require(`${name}/package.json`) as { version: string }).version;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Finds an optional package in the project or in AEM_BACKEND_MODULES, or says where it looked. */
 function findOrFail(name: string, fail: (why: string, where?: string) => BackendUnavailableError): FoundModule {
@@ -146,21 +137,34 @@ async function tryBackend(name: ConcreteBackend, plan: GpuPlan): Promise<Omit<Ba
       };
     }
     case 'wasm': {
-      const version = packageVersion('@tensorflow/tfjs-backend-wasm');
-      if (!version) throw fail('@tensorflow/tfjs-backend-wasm is not installed');
-      await import('@tensorflow/tfjs-backend-wasm');
+      // A dependency of the engine (bundled into dist/engine.mjs): failing to load means a broken install.
+      const wasm = await loadBundled<{ version_wasm: string }>('@tensorflow/tfjs-backend-wasm', () => import('@tensorflow/tfjs-backend-wasm'), fail);
       await activate('wasm');
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-      return { name, tfName: 'wasm', version, adapter: simd ? 'SIMD, 1 thread' : 'no SIMD, 1 thread', path: 'tfjs' };
+      return { name, tfName: 'wasm', version: wasm.version_wasm, adapter: simd ? 'SIMD, 1 thread' : 'no SIMD, 1 thread', path: 'tfjs' };
     }
     case 'cpu': {
-      const version = packageVersion('@tensorflow/tfjs-backend-cpu');
-      if (!version) throw fail('@tensorflow/tfjs-backend-cpu is not installed');
-      await import('@tensorflow/tfjs-backend-cpu');
+      const cpu = await loadBundled<{ version_cpu: string }>('@tensorflow/tfjs-backend-cpu', () => import('@tensorflow/tfjs-backend-cpu'), fail);
       await activate('cpu');
-      return { name, tfName: 'cpu', version, path: 'tfjs' };
+      return { name, tfName: 'cpu', version: cpu.version_cpu, path: 'tfjs' };
     }
   }
+}
+
+async function loadBundled<T>(pkg: string, load: () => Promise<T>, fail: (why: string) => BackendUnavailableError): Promise<T> {
+  try {
+    return await load();
+  } catch (err) {
+    throw fail(`${pkg} failed to load (${(err as Error).message.split('\n')[0]})`);
+  }
+}
+
+/** Where a backend's package comes from: inside the engine bundle (wasm, cpu), or a node_modules folder. */
+function packageLocation(pkg: string): string | undefined {
+  const bundled = bundledVersion(pkg);
+  if (bundled !== undefined) return `${pkg} ${bundled} bundled in ${fileURLToPath(import.meta.url)}`;
+  const found = findOptionalModule(pkg);
+  return found ? describeFound(found) : undefined;
 }
 
 export async function selectBackend(choice: BackendChoice, plan: GpuPlan = DEFAULT_PLAN): Promise<BackendInfo> {
@@ -196,8 +200,8 @@ export async function probeBackends(): Promise<BackendProbe[]> {
   const probes: BackendProbe[] = [];
   for (const name of BACKEND_ORDER) {
     const packages = BACKEND_PACKAGES[name].map((pkg) => {
-      const found = findOptionalModule(pkg);
-      return { name: pkg, ...(found ? { found: describeFound(found) } : {}) };
+      const found = packageLocation(pkg);
+      return { name: pkg, ...(found ? { found } : {}) };
     });
     try {
       const info = await tryBackend(name, DEFAULT_PLAN);

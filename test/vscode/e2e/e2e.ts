@@ -1,17 +1,19 @@
 // `npm run test:e2e`: UI click-through of AEM Studio in code-server (VS Code 1.139 server, real Node
-// extension host) driven by headless chromium. Opens a fresh workspace, runs "AEM: Open Demo
+// extension host) driven by headless chromium. Packages the .vsix as `npm run package` does and installs
+// it with `code-server --install-extension` (not the development folder), opens a fresh workspace, runs "AEM: Open Demo
 // Experiment" and "AEM: Run Experiment" from the command palette on the tiny synthetic preset,
 // waits (with timeouts) for epochs on disk, opens "AEM: Show Live Charts" and waits until they draw two
 // epochs, waits for every run to finish, opens "AEM: Compare Seeds" and waits until its notebook shows a
-// table and a chart, and saves a screenshot of every step to test-output/e2e/ (kept by CI). Exits
+// table and a chart, checks that the engine that trained is the installed one, and saves a screenshot of every step to test-output/e2e/ (kept by CI). Exits
 // non-zero on any failure, with a screenshot of it.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { applyEdits, modify } from 'jsonc-parser';
 import type { FrameLocator, Page } from 'playwright-core';
 import { launchBrowser, type Browser } from '../harness/browser.js';
-import { printLog, shutDownCodeServer, startCodeServer, type CodeServer } from '../harness/codeServer.js';
+import { installVsix, printLog, shutDownCodeServer, startCodeServer, type CodeServer } from '../harness/codeServer.js';
+import { packageVsix } from '../../helpers/vsix.js';
 import { ensureTools, envNumber, log, repoRoot } from '../harness/tools.js';
 import { openWorkbench, screenshot, workbenchUrl } from '../harness/workbench.js';
 
@@ -154,9 +156,6 @@ async function main(): Promise<number> {
   const workspace = path.join(runDir, 'workspace');
   const stepTimeout = envNumber('AEM_E2E_STEP_TIMEOUT_S', 120) * 1000;
   const trainTimeout = envNumber('AEM_E2E_TRAIN_TIMEOUT_S', 600) * 1000;
-  // "Install" the extension for this server the way a user has it: a folder in the extensions dir.
-  mkdirSync(path.join(runDir, 'extensions'), { recursive: true });
-  symlinkSync(repoRoot, path.join(runDir, 'extensions', `${manifest.publisher}.${manifest.name}-${manifest.version}`));
 
   const openDemo = paletteLabel('aemStudio.openDemo');
   const runExperiment = paletteLabel('aemStudio.runExperiment');
@@ -172,6 +171,14 @@ async function main(): Promise<number> {
     if (!openDemo || !runExperiment || !liveCharts || !compareSeeds) {
       throw new Error('package.json lacks one of the commands this test drives: Open Demo Experiment, Run Experiment, Show Live Charts, Compare Seeds');
     }
+    // Install the extension the way a user does: the .vsix of `npm run package`, installed with
+    // `code-server --install-extension` into this server's fresh extensions folder. The click-through then
+    // runs the packaged extension, so a file left out of the package fails here.
+    step = 'package the .vsix and install it';
+    const vsix = packageVsix(path.join(runDir, `${manifest.name}-${manifest.version}.vsix`)).file;
+    const installed = installVsix(tools, runDir, vsix, `${manifest.publisher}.${manifest.name}`);
+    if (lstatSync(installed).isSymbolicLink() || existsSync(path.join(installed, 'node_modules'))) throw new Error(`${installed} is not a plain install of the .vsix`);
+    log(`extension installed from ${path.basename(vsix)} (${(statSync(vsix).size / 1024 / 1024).toFixed(2)} MB) into ${installed}`);
     cs = await startCodeServer({ tools, runDir, workspace });
     browser = await launchBrowser(tools, runDir);
     page = browser.page;
@@ -244,6 +251,14 @@ async function main(): Promise<number> {
       return runs.length > 0 && runs.every((r) => r.status === 'done') ? runs : undefined;
     });
     log(`${done.length} run(s) finished`);
+    step = 'the engine log names the installed engine';
+    const engineLine = `engine: ${path.join(installed, 'dist', 'engine.mjs')} on `;
+    const logs = path.join(runDir, 'user-data', 'logs');
+    const named = readdirSync(logs, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.log'))
+      .find((f) => readFileSync(path.join(logs, f), 'utf8').includes(engineLine));
+    if (!named) throw new Error(`no log under ${logs} has "${engineLine}…": the runs did not train with the installed .vsix`);
+    log(`${named}: ${readFileSync(path.join(logs, named), 'utf8').split('\n').find((l) => l.includes(engineLine))?.trim() ?? ''}`);
     step = compareSeeds;
     await runFromPalette(page, compareSeeds, stepTimeout);
     // It may first ask which experiment to compare.

@@ -1,7 +1,7 @@
 // Starts code-server (VS Code's server with a real Node extension host) on a free local port, in its
 // own process group, waits for /healthz with a timeout, prints its log when it does not come up, and
 // stops exactly its process tree.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
@@ -109,9 +109,39 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
 
 class PortTakenError extends Error {}
 
+/** The scratch folders of a server in `runDir`: user data, extensions, XDG config/data/cache. */
+function serverDirs(runDir: string): { ud: string; ext: string; xdg: string } {
+  return { ud: path.join(runDir, 'user-data'), ext: path.join(runDir, 'extensions'), xdg: path.join(runDir, 'xdg') };
+}
+
+function xdgEnv(xdg: string): Record<string, string> {
+  return { XDG_CONFIG_HOME: `${xdg}/config`, XDG_DATA_HOME: `${xdg}/data`, XDG_CACHE_HOME: `${xdg}/cache` };
+}
+
+/**
+ * Installs a .vsix into the extensions folder of the server that `startCodeServer` will run in `runDir`,
+ * as a user does (`code-server --install-extension`), and returns the folder it was unpacked into.
+ */
+export function installVsix(tools: Tools, runDir: string, vsix: string, extensionId: string): string {
+  const dirs = serverDirs(runDir);
+  for (const d of [dirs.ud, dirs.ext, `${dirs.xdg}/config`, `${dirs.xdg}/data`, `${dirs.xdg}/cache`]) mkdirSync(d, { recursive: true });
+  const r = spawnSync(tools.node, [tools.codeServerEntry, '--user-data-dir', dirs.ud, '--extensions-dir', dirs.ext, '--install-extension', vsix], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, PATH: `${path.dirname(tools.node)}:${process.env.PATH ?? ''}`, ...xdgEnv(dirs.xdg) },
+  });
+  const output = `${r.stdout ?? ''}${r.stderr ?? ''}`.trim();
+  if (r.status !== 0) throw new Error(`code-server --install-extension ${vsix} exited with ${String(r.status ?? r.signal ?? r.error?.message)}:\n${output}`);
+  const prefix = `${extensionId.toLowerCase()}-`;
+  const installed = readdirSync(dirs.ext).filter((f) => f.toLowerCase().startsWith(prefix));
+  if (installed.length !== 1 || installed[0] === undefined) throw new Error(`after installing ${vsix}, ${dirs.ext} holds ${installed.length} folders for ${extensionId}:\n${output}`);
+  log(`installed ${path.basename(vsix)} with code-server --install-extension: ${output.split('\n').pop() ?? ''}`);
+  return path.join(dirs.ext, installed[0]);
+}
+
 async function startOnce(opts: CodeServerOptions, port: number, timeoutMs: number, extra: string[], attempt: number): Promise<CodeServer> {
   const { tools, runDir, workspace } = opts;
-  const dirs = { ud: path.join(runDir, 'user-data'), ext: path.join(runDir, 'extensions'), xdg: path.join(runDir, 'xdg') };
+  const dirs = serverDirs(runDir);
   for (const d of [dirs.ud, dirs.ext, workspace, `${dirs.xdg}/config`, `${dirs.xdg}/data`, `${dirs.xdg}/cache`]) mkdirSync(d, { recursive: true });
   mkdirSync(path.join(dirs.ud, 'User'), { recursive: true });
   writeFileSync(path.join(dirs.ud, 'User', 'settings.json'), JSON.stringify({ ...defaultSettings, ...opts.settings }, null, 2));
@@ -142,9 +172,7 @@ async function startOnce(opts: CodeServerOptions, port: number, timeoutMs: numbe
     env: {
       ...process.env,
       PATH: `${nodeBin}:${process.env.PATH ?? ''}`,
-      XDG_CONFIG_HOME: `${dirs.xdg}/config`,
-      XDG_DATA_HOME: `${dirs.xdg}/data`,
-      XDG_CACHE_HOME: `${dirs.xdg}/cache`,
+      ...xdgEnv(dirs.xdg),
       ...opts.env,
     },
   });
