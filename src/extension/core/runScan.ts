@@ -3,8 +3,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RunSummarySchema, type RunSummary } from '../../protocol/events.js';
-import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile, type Heartbeat, type PidProbe } from './liveness.js';
-import { lockIsLive, readRunLock } from './runLock.js';
+import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile, type Heartbeat, type PidProbe } from '../../trainer/liveness.js';
+import { lockIsLive, readRunLock } from '../../trainer/runLock.js';
 
 /**
  * running: a live process trains it; interrupted: its summary says running but nothing trains it any
