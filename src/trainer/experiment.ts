@@ -195,7 +195,7 @@ async function runJobs(jobs: WorkerJob[], parallel: number, pool: WorkerPool, em
   const failed = summaries.filter((s) => s.status === 'failed').length;
   const stopped = summaries.filter((s) => s.status === 'stopped').length;
   const invalid = summaries.filter((s) => pool.invalidRuns.has(s.runId)).length;
-  const table = [comparisonTable(comparisonRows(summaries), TABLE_METRICS), ...unfinishedNotes(jobs, summaries, unstarted)].join('\n');
+  const table = [comparisonTable(comparisonRows(summaries), TABLE_METRICS), ...unfinishedNotes(jobs, summaries.filter((s) => !pool.invalidRuns.has(s.runId)), unstarted)].join('\n');
   emit({ type: 'experiment-finished', experiment: name, runs: summaries.length, failed, table });
   return { summaries, failed, stopped, invalid, unstarted, table };
 }
