@@ -129,6 +129,7 @@ export class EngineLocks {
     const dir = path.resolve(runDir);
     const holder = readRunLock(dir);
     if (holder && (holder.enginePid === process.pid || (holder.hostPid === process.ppid && holder.enginePid === undefined))) return undefined;
+    if (holder && !options.breakLock && lockIsLive(holder, Date.now(), alive)) throw new RunLockedError(dir, holder);
     const heartbeat = readHeartbeat(dir);
     if (heartbeat && heartbeat.pid !== process.pid && heartbeat.status === 'running' && heartbeatIsLive(heartbeat, Date.now(), alive)) {
       throw new RunLockedError(dir, { owner: 'heartbeat', hostPid: heartbeat.pid, at: heartbeat.at }, 'heartbeat');

@@ -249,6 +249,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
           hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
           const summary = summaryOf('stopped');
           writeSummary(paths, summary);
+          writeHeartbeat(paths, { epoch, iter, status: 'stopped' });
           return summary;
         }
         const slide = train[state.order[iter] as number] as SlideRecord;
@@ -337,10 +338,12 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
     }
     const summary = summaryOf('done');
     writeSummary(paths, summary);
+    writeHeartbeat(paths, { epoch: state.epoch, iter: 0, status: 'done' });
     return summary;
   } catch (err) {
     try {
       writeSummary(paths, summaryOf('failed', err instanceof Error ? err.message : String(err)));
+      writeHeartbeat(paths, { epoch: state.epoch, iter: state.iter, status: 'failed' });
     } catch {
       // the disk that failed the run may refuse this too: the parent records the failure then
     }
