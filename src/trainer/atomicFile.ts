@@ -37,6 +37,16 @@ export class FileWriteError extends Error {
   }
 }
 
+/** writeSync may write less than asked (a disk filling up): go on until all is written or it throws. */
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.byteLength) {
+    const n = writeSync(fd, bytes, done, bytes.byteLength - done);
+    if (n <= 0) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' });
+    done += n;
+  }
+}
+
 const TMP_SUFFIX = /\.(\d+)\.tmp$/;
 
 export function writeFileAtomic(file: string, data: string | Uint8Array | Uint8Array[]): void {
@@ -45,10 +55,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array | Uint8A
     mkdirSync(path.dirname(file), { recursive: true });
     const fd = openSync(tmp, 'w');
     try {
-      for (const chunk of Array.isArray(data) ? data : [data]) {
-        if (typeof chunk === 'string') writeSync(fd, chunk);
-        else writeSync(fd, chunk, 0, chunk.byteLength);
-      }
+      for (const chunk of Array.isArray(data) ? data : [data]) writeAll(fd, typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -75,7 +82,7 @@ export function appendLinesDurably(file: string, lines: string[]): void {
   let size = -1;
   try {
     size = fstatSync(fd).size;
-    writeSync(fd, lines.map((l) => `${l}\n`).join(''));
+    writeAll(fd, Buffer.from(lines.map((l) => `${l}\n`).join(''), 'utf8'));
     fsyncSync(fd);
   } catch (err) {
     // A full disk can take part of the lines: cut them off again, so no torn line is left behind.

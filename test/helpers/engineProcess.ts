@@ -81,7 +81,7 @@ export function runEngine(args: string[], cwd: string, deadlineMs = 60_000): Pro
 }
 
 /** A tiny synthetic experiment (cpu, cached dataset under `dir`/.aem/datasets); returns its file. */
-export function tinyExperiment(dir: string, name: string, extra: { epochs?: number; seeds?: number[]; hidden?: number } = {}): string {
+export function tinyExperiment(dir: string, name: string, extra: { epochs?: number; seeds?: number[]; hidden?: number; output?: string } = {}): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.aem.json`);
   writeFileSync(
@@ -93,7 +93,7 @@ export function tinyExperiment(dir: string, name: string, extra: { epochs?: numb
       train: { epochs: extra.epochs ?? 2, lr: 1e-3 },
       seeds: extra.seeds ?? [0],
       compute: { backend: 'cpu' },
-      output: 'runs',
+      output: extra.output ?? 'runs',
     }),
   );
   return file;
