@@ -94,7 +94,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   // so a failure never leaves the process waiting on an open handle.
   let reader: BagReaderPool | undefined;
   try {
-    reader = new BagReaderPool();
+    reader = new BagReaderPool({ onRestart: (reason, retried) => log('warn', `the bag reader thread ${reason}: started a new one${retried > 0 ? ` and sent its ${retried} pending read(s) again` : ''}`) });
     return await trainOpened(job, hooks, { started, log, backend, index, train, val, test, nClasses, truthOf, slideById, epochs, iters, rng, runner, reader });
   } finally {
     runner.dispose();
