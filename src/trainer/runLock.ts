@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile, type PidProbe } from './liveness.js';
 
 export const LOCK_FILE = 'run.lock';
+/** Owner of a lock the engine (aem-train) took itself: `aem-train-<pid>`. */
+export const ENGINE_LOCK_OWNER_PREFIX = 'aem-train-';
 /** A lock taken by a window that has not yet forked its engine is trusted this long. */
 const UNFORKED_LOCK_MS = 60_000;
 
@@ -115,7 +117,7 @@ export function releaseRunLock(runDir: string, owner: string): void {
  */
 export class EngineLocks {
   private readonly held = new Set<string>();
-  private readonly owner = `aem-train-${process.pid}`;
+  private readonly owner = `${ENGINE_LOCK_OWNER_PREFIX}${process.pid}`;
   private exitHook = false;
 
   /**
