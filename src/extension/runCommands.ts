@@ -4,7 +4,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { ConfigError } from '../config/load.js';
 import { readExperimentInfo } from './core/experimentIndex.js';
-import { acquireRunLock, RunLockedError } from './core/runLock.js';
+import { acquireRunLock, RunLockedError } from '../trainer/runLock.js';
 import { RESUMABLE_STATES } from './core/runScan.js';
 import { runTitle, STATE_WORDS } from './core/runFormat.js';
 import { problemsOf } from './diagnostics.js';

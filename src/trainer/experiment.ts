@@ -8,12 +8,15 @@ import { checkDataset } from '../data/datasetCheck.js';
 import { foldsOf } from '../data/datasetIndex.js';
 import { DataError } from '../data/types.js';
 import { parseEngineEvent, type EngineEvent, type RunSummary } from '../protocol/events.js';
-import { createRunDir, readRunConfig, readSummary, runPaths, writeRunConfig, type ResolvedRunConfig } from './runStore.js';
+import { createRunDir, readSummary, runPaths, writeRunConfig, writeSummary, type ResolvedRunConfig } from './runStore.js';
 import { resolveDataConfig } from './resolveData.js';
 import { BackendUnavailableError, selectBackend } from './backend.js';
 import { gpuPlanOf } from './gpu/coverage.js';
 import { comparisonRows, comparisonTable, TABLE_METRICS } from './seedStats.js';
 import type { WorkerJob } from './worker.js';
+import type { EngineLocks } from './runLock.js';
+import { WORKER_INVALID_EXIT } from './invalidInput.js';
+import { isWorkerNoise } from './workerOutputFilter.js';
 
 export interface ExperimentOptions {
   /** The CLI script that runs `__worker` (its own file). */
@@ -21,12 +24,18 @@ export interface ExperimentOptions {
   emit: (event: EngineEvent) => void;
   /** Extra arguments for the worker's node (for example --max-old-space-size). */
   execArgv?: string[];
+  /** The engine's run.lock holder: new run folders are locked as they are created, each released when its run ends. */
+  locks?: EngineLocks;
 }
 
 export interface ExperimentResult {
   summaries: RunSummary[];
   failed: number;
   stopped: number;
+  /** Runs refused as invalid input (a run folder that cannot be resumed, data training refuses). */
+  invalid: number;
+  /** Run folders whose run never started (the experiment was stopped first). */
+  unstarted: string[];
   table: string;
 }
 
@@ -58,6 +67,7 @@ export async function prepareExperiment(experiment: Experiment, baseDir: string,
 class WorkerPool {
   private readonly children = new Set<ChildProcess>();
   private stopping = false;
+  readonly invalidRuns = new Set<string>();
 
   constructor(private readonly options: ExperimentOptions) {}
 
@@ -79,9 +89,11 @@ class WorkerPool {
       });
       this.children.add(child);
       let finished: RunSummary | undefined;
+      let lastError: string | undefined;
       const stderrTail: string[] = [];
       const forward = (level: 'info' | 'error') => (chunk: Buffer) => {
         for (const line of chunk.toString('utf8').split('\n').filter((l) => l.trim())) {
+          if (isWorkerNoise(line)) continue;
           if (level === 'error') stderrTail.push(line);
           if (stderrTail.length > 20) stderrTail.shift();
           this.options.emit({ type: 'log', runId, level, message: line });
@@ -96,15 +108,22 @@ class WorkerPool {
           return;
         }
         if (parsed.value.type === 'run-finished') finished = parsed.value.summary;
+        if (parsed.value.type === 'log' && parsed.value.level === 'error') lastError = parsed.value.message;
         this.options.emit(parsed.value);
       });
       child.on('exit', (code, signal) => {
         this.children.delete(child);
-        if (finished) return resolve(finished);
+        const settle = (summary: RunSummary) => {
+          this.options.locks?.release(job.runDir);
+          resolve(summary);
+        };
+        if (finished) return settle(finished);
+        if (code === WORKER_INVALID_EXIT) this.invalidRuns.add(runId);
         const onDisk = readSummary(job.runDir);
-        const error = `the training process exited with ${signal ? `signal ${signal}` : `code ${code}`}${stderrTail.length ? `; last output:\n${stderrTail.join('\n')}` : ''}`;
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        const error = lastError ?? `the training process ${how}${stderrTail.length ? `; last output:\n${stderrTail.join('\n')}` : ''}`;
         const summary: RunSummary = onDisk
-          ? { ...onDisk, status: 'failed', error: onDisk.error ?? error }
+          ? { ...onDisk, status: 'failed', error: onDisk.status === 'failed' && onDisk.error ? onDisk.error : error, updatedAt: new Date().toISOString() }
           : {
               runId,
               experiment: job.config.experiment.name,
@@ -122,17 +141,27 @@ class WorkerPool {
               error,
               updatedAt: new Date().toISOString(),
             };
+        // The run store must say what happened: a run the worker left "running" (killed, a full disk)
+        // failed. A run that an invalid resume never touched keeps its own state, still resumable.
+        if (onDisk === undefined || onDisk.status === 'running') {
+          try {
+            writeSummary(runPaths(job.runDir), summary);
+          } catch (err) {
+            this.options.emit({ type: 'log', runId, level: 'error', message: `could not record the failure in summary.json: ${err instanceof Error ? err.message : String(err)}` });
+          }
+        }
         this.options.emit({ type: 'run-finished', runId, status: 'failed', summary });
-        resolve(summary);
+        settle(summary);
       });
       child.send(job);
     });
   }
 }
 
-function newRunConfig(spec: RunSpec, baseDir: string, experimentFile: string | undefined): { config: ResolvedRunConfig; runDir: string } {
+function newRunConfig(spec: RunSpec, baseDir: string, experimentFile: string | undefined, locks: EngineLocks | undefined): { config: ResolvedRunConfig; runDir: string } {
   const outputRoot = path.resolve(baseDir, spec.experiment.output);
   const { runId, dir } = createRunDir(outputRoot, spec.experiment.name, spec.configLabel, spec.seed);
+  locks?.take(dir);
   const config: ResolvedRunConfig = {
     runId,
     experiment: spec.experiment,
@@ -149,7 +178,7 @@ function newRunConfig(spec: RunSpec, baseDir: string, experimentFile: string | u
   return { config, runDir: dir };
 }
 
-async function runJobs(jobs: WorkerJob[], parallel: number, pool: WorkerPool, emit: ExperimentOptions['emit'], name: string): Promise<ExperimentResult> {
+async function runJobs(jobs: WorkerJob[], parallel: number, pool: WorkerPool, emit: ExperimentOptions['emit'], name: string, locks: EngineLocks | undefined): Promise<ExperimentResult> {
   const summaries: RunSummary[] = [];
   let next = 0;
   const lane = async () => {
@@ -159,13 +188,36 @@ async function runJobs(jobs: WorkerJob[], parallel: number, pool: WorkerPool, em
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, jobs.length)) }, lane));
+  const unstarted = jobs.slice(next).map((j) => j.runDir);
+  for (const dir of unstarted) locks?.release(dir);
   const order = new Map(jobs.map((j, i) => [j.config.runId, i]));
   summaries.sort((a, b) => (order.get(a.runId) ?? 0) - (order.get(b.runId) ?? 0));
-  const table = comparisonTable(comparisonRows(summaries), TABLE_METRICS);
   const failed = summaries.filter((s) => s.status === 'failed').length;
   const stopped = summaries.filter((s) => s.status === 'stopped').length;
+  const invalid = summaries.filter((s) => pool.invalidRuns.has(s.runId)).length;
+  const table = [comparisonTable(comparisonRows(summaries), TABLE_METRICS), ...unfinishedNotes(jobs, summaries.filter((s) => !pool.invalidRuns.has(s.runId)), unstarted)].join('\n');
   emit({ type: 'experiment-finished', experiment: name, runs: summaries.length, failed, table });
-  return { summaries, failed, stopped, table };
+  return { summaries, failed, stopped, invalid, unstarted, table };
+}
+
+/** A run folder as the user would type it: relative to the working folder when that is shorter. */
+function shownPath(dir: string): string {
+  const rel = path.relative(process.cwd(), dir);
+  return rel && !rel.startsWith('..') && rel.length < dir.length ? rel : dir;
+}
+
+/** Below the table: the runs that never started, and the command that resumes every unfinished run. */
+function unfinishedNotes(jobs: WorkerJob[], summaries: RunSummary[], unstarted: string[]): string[] {
+  const dirOf = new Map(jobs.map((j) => [j.config.runId, j.runDir]));
+  const resumable = [...summaries.filter((s) => s.status === 'stopped' || s.status === 'failed').map((s) => dirOf.get(s.runId) as string), ...unstarted];
+  const notes: string[] = [];
+  if (unstarted.length > 0) notes.push(`not started: ${unstarted.length} run${unstarted.length === 1 ? '' : 's'} (${unstarted.map((d) => path.basename(d)).join(', ')})`);
+  if (resumable.length > 0) notes.push(`resume with: aem-train ${resumable.map((d) => `--resume ${quoteArg(shownPath(d))}`).join(' ')}`);
+  return notes.length > 0 ? ['', ...notes] : [];
+}
+
+function quoteArg(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
 }
 
 export interface ExperimentHandle {
@@ -182,13 +234,14 @@ export function runExperiment(
 ): ExperimentHandle {
   const pool = new WorkerPool(options);
   const specs = expandRuns(experiment, folds, options.seeds);
-  const jobs: WorkerJob[] = specs.map((spec) => ({ type: 'start', resume: false, ...newRunConfig(spec, baseDir, experimentFile) }));
-  return { done: runJobs(jobs, experiment.compute.parallel, pool, options.emit, experiment.name), stop: () => pool.stopAll() };
+  const jobs: WorkerJob[] = specs.map((spec) => ({ type: 'start', resume: false, ...newRunConfig(spec, baseDir, experimentFile, options.locks) }));
+  return { done: runJobs(jobs, experiment.compute.parallel, pool, options.emit, experiment.name, options.locks), stop: () => pool.stopAll() };
 }
 
-export function resumeRun(runDir: string, options: ExperimentOptions): ExperimentHandle {
+/** Resumes run folders (their configs read and checked, their locks taken), `parallel` of the first at a time. */
+export function resumeRuns(runs: { runDir: string; config: ResolvedRunConfig }[], options: ExperimentOptions): ExperimentHandle {
   const pool = new WorkerPool(options);
-  const config = readRunConfig(runDir);
-  const job: WorkerJob = { type: 'start', resume: true, config, runDir: path.resolve(runDir) };
-  return { done: runJobs([job], 1, pool, options.emit, config.experiment.name), stop: () => pool.stopAll() };
+  const jobs: WorkerJob[] = runs.map(({ runDir, config }) => ({ type: 'start', resume: true, config, runDir: path.resolve(runDir) }));
+  const first = runs[0]?.config.experiment;
+  return { done: runJobs(jobs, first?.compute.parallel ?? 1, pool, options.emit, first?.name ?? '', options.locks), stop: () => pool.stopAll() };
 }

@@ -4,6 +4,8 @@ import path from 'node:path';
 import type { DataConfig, Experiment } from '../config/schema.js';
 import { ensureSyntheticDataset } from '../data/synthetic.js';
 import { CLASS_NAMES } from '../data/syntheticPlan.js';
+import { describeFsError } from './atomicFile.js';
+import { RunStoreError } from './runStore.js';
 
 export function syntheticDatasetDir(experiment: Experiment, baseDir: string): string {
   const s = experiment.data.synthetic ?? { preset: 'tiny', seed: 0, classes: 2 };
@@ -19,7 +21,18 @@ export async function resolveDataConfig(
   const data = experiment.data;
   if (data.format !== 'synthetic') return { data, generated: false };
   const s = data.synthetic ?? { preset: 'tiny' as const, seed: 0, classes: 2 as const };
-  const made = await ensureSyntheticDataset({ preset: s.preset, seed: s.seed, classes: s.classes, dir: syntheticDatasetDir(experiment, baseDir) }, onProgress);
+  const dir = syntheticDatasetDir(experiment, baseDir);
+  let made: Awaited<ReturnType<typeof ensureSyntheticDataset>>;
+  try {
+    made = await ensureSyntheticDataset({ preset: s.preset, seed: s.seed, classes: s.classes, dir }, onProgress);
+  } catch (err) {
+    // A folder that cannot be written (no permission, a file in the way) is the user's to fix.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'ENOTDIR' || code === 'EROFS' || code === 'EEXIST') {
+      throw new RunStoreError(`cannot write the synthetic dataset to ${dir}: ${describeFsError(err)}; it goes next to the output folder ("output" in the experiment), or set data.synthetic.dir`);
+    }
+    throw err;
+  }
   return {
     data: {
       format: 'clam',

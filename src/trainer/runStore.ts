@@ -1,11 +1,19 @@
 // The on-disk record of a run: <output>/<experiment>/<run-id>/ with config.json, metrics.jsonl,
 // summary.json, checkpoints, per-slide predictions and attention. Everything is written atomically
 // (or appended and flushed line by line), so a killed process loses at most the step it was in.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
 import { parseMetricsLines, RunSummarySchema, type BackendRecord, type MetricsLine, type RunSummary } from '../protocol/events.js';
-import { appendLinesDurably, writeFileAtomic, writeJsonAtomic } from './atomicFile.js';
+import { appendLinesDurably, describeFsError, writeFileAtomic, writeJsonAtomic } from './atomicFile.js';
+
+/** A run folder that cannot be used as asked (missing, corrupt, not writable): invalid input, exit 2. */
+export class RunStoreError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RunStoreError';
+  }
+}
 
 export interface RunPaths {
   dir: string;
@@ -57,7 +65,11 @@ export function createRunDir(outputRoot: string, experiment: string, configLabel
     const runId = i === 0 ? base : `${base}-${i}`;
     const dir = path.join(outputRoot, experiment, runId);
     if (!existsSync(dir)) {
-      mkdirSync(dir, { recursive: true });
+      try {
+        mkdirSync(dir, { recursive: true });
+      } catch (err) {
+        throw new RunStoreError(`cannot create the run folder ${dir}: ${describeFsError(err)}; check the output folder (${outputRoot}) or set "output" in the experiment`);
+      }
       return { runId, dir };
     }
   }
@@ -67,10 +79,49 @@ export function writeRunConfig(paths: RunPaths, config: ResolvedRunConfig): void
   writeJsonAtomic(paths.config, config);
 }
 
+function readJsonStrict(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new RunStoreError(`cannot read ${file}: ${describeFsError(err)}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new RunStoreError(`${file} is cut short or corrupt (${err instanceof Error ? err.message : String(err)}); ${what}`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads config.json; a missing folder, a missing or corrupt file is a RunStoreError that says what is wrong. */
 export function readRunConfig(dir: string): ResolvedRunConfig {
+  if (!existsSync(dir)) throw new RunStoreError(`no such run folder: ${dir}`);
+  if (!statSync(dir).isDirectory()) throw new RunStoreError(`${dir} is not a run folder (not a folder)`);
   const file = runPaths(dir).config;
-  if (!existsSync(file)) throw new Error(`${dir} is not a run folder (no config.json)`);
-  return JSON.parse(readFileSync(file, 'utf8')) as ResolvedRunConfig;
+  if (!existsSync(file)) throw new RunStoreError(`${dir} is not a run folder (no config.json)`);
+  const raw = readJsonStrict(file, 'it is written once when the run is created: the run cannot be resumed without it');
+  const exp = isObject(raw) ? raw.experiment : undefined;
+  const missing = [
+    isObject(raw) && typeof raw.runId === 'string' ? '' : 'runId',
+    isObject(raw) && typeof raw.baseDir === 'string' ? '' : 'baseDir',
+    isObject(raw) && Number.isSafeInteger(raw.seed) ? '' : 'seed',
+    isObject(raw) && typeof raw.configLabel === 'string' ? '' : 'configLabel',
+    isObject(raw) && isObject(raw.sweepValues) ? '' : 'sweepValues',
+    isObject(exp) && typeof exp.name === 'string' && isObject(exp.data) && isObject(exp.train) && isObject(exp.compute) && isObject(exp.aem) && isObject(exp.model) ? '' : 'experiment',
+  ].filter(Boolean);
+  if (missing.length > 0) throw new RunStoreError(`${file} is not a run config (missing or invalid: ${missing.join(', ')})`);
+  return raw as unknown as ResolvedRunConfig;
+}
+
+/** summary.json as it is on disk, failing with a RunStoreError when it exists but cannot be read. */
+export function readSummaryStrict(dir: string): RunSummary | undefined {
+  const file = runPaths(dir).summary;
+  if (!existsSync(file)) return undefined;
+  const parsed = RunSummarySchema.safeParse(readJsonStrict(file, 'delete it to resume from the checkpoint (the run\'s wall time so far is lost)'));
+  if (!parsed.success) throw new RunStoreError(`${file} is not a run summary (${parsed.error.issues[0]?.path.join('.') ?? ''}: ${parsed.error.issues[0]?.message ?? 'invalid'}); delete it to resume from the checkpoint`);
+  return parsed.data;
 }
 
 export function appendMetrics(paths: RunPaths, lines: MetricsLine[]): void {
@@ -98,11 +149,13 @@ export function writeSummary(paths: RunPaths, summary: RunSummary): void {
   writeJsonAtomic(paths.summary, summary);
 }
 
+/** summary.json, or undefined when it is missing or unreadable. */
 export function readSummary(dir: string): RunSummary | undefined {
-  const file = runPaths(dir).summary;
-  if (!existsSync(file)) return undefined;
-  const parsed = RunSummarySchema.safeParse(JSON.parse(readFileSync(file, 'utf8')));
-  return parsed.success ? parsed.data : undefined;
+  try {
+    return readSummaryStrict(dir);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface PredictionRow {

@@ -13,7 +13,12 @@ export interface ComparisonRow {
   config: string;
   seeds: number;
   metrics: Record<string, number[]>;
+  /** How many of the row's runs did not finish (failed or stopped): their best epoch so far counts. */
+  partial?: number;
 }
+
+/** Marks a configuration whose row holds partial results; the table's footnote explains it. */
+const PARTIAL_MARK = ' *';
 
 /**
  * Aligned plain-text table for a terminal: configuration (left-aligned), seeds and one column
@@ -23,7 +28,7 @@ export interface ComparisonRow {
 export function comparisonTable(rows: readonly ComparisonRow[], metricNames: readonly string[]): string {
   const header = ['configuration', 'seeds', ...metricNames];
   const body = rows.map((r) => [
-    r.config,
+    r.partial ? `${r.config}${PARTIAL_MARK}` : r.config,
     String(r.seeds),
     ...metricNames.map((name) => formatMeanStd(Object.hasOwn(r.metrics, name) ? (r.metrics[name] ?? []) : [])),
   ]);
@@ -34,7 +39,9 @@ export function comparisonTable(rows: readonly ComparisonRow[], metricNames: rea
       .join('  ')
       .trimEnd();
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
-  return [line(header), rule, ...body.map(line)].join('\n');
+  const partial = rows.reduce((n, r) => n + (r.partial ?? 0), 0);
+  const note = partial > 0 ? [`${PARTIAL_MARK.trim()} includes ${partial} run${partial === 1 ? '' : 's'} that did not finish (failed or stopped): the best epoch it reached counts`] : [];
+  return [line(header), rule, ...body.map(line), ...note].join('\n');
 }
 
 /** The columns of the table over seeds; pure, so the extension can build it without the engine. */
@@ -45,9 +52,11 @@ export function comparisonRows(summaries: RunSummary[]): ComparisonRow[] {
   for (const s of summaries) groups.set(s.configLabel, [...(groups.get(s.configLabel) ?? []), s]);
   return [...groups].map(([config, runs]) => {
     const best = runs.map((r) => r.best).filter((b): b is NonNullable<RunSummary['best']> => b !== null);
+    const partial = runs.filter((r) => r.best !== null && r.status !== 'done').length;
     return {
       config,
       seeds: best.length,
+      ...(partial > 0 ? { partial } : {}),
       metrics: {
         'test AUROC': best.map((b) => b.auroc).filter((v): v is number => v !== null),
         'test F1': best.map((b) => b.f1),

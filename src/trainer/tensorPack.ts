@@ -39,7 +39,14 @@ export function readTensorPack<M>(file: string): TensorPack<M> {
   if (buf.length < MAGIC.length + 4 || buf.toString('ascii', 0, MAGIC.length) !== MAGIC) throw new Error(`${file}: not an AEM Studio checkpoint or attention file`);
   const headerLength = buf.readUInt32LE(MAGIC.length);
   const start = MAGIC.length + 4;
-  const header = JSON.parse(buf.toString('utf8', start, start + headerLength)) as PackHeader<M>;
+  if (start + headerLength > buf.length) throw new Error(`${file}: truncated (its header is cut short: ${buf.length} bytes)`);
+  let header: PackHeader<M>;
+  try {
+    header = JSON.parse(buf.toString('utf8', start, start + headerLength)) as PackHeader<M>;
+  } catch (err) {
+    throw new Error(`${file}: corrupt header (${err instanceof Error ? err.message : String(err)})`);
+  }
+  if (!Array.isArray(header.arrays)) throw new Error(`${file}: corrupt header (no array list)`);
   const dataStart = start + headerLength;
   const arrays = new Map<string, { shape: number[]; data: PackArray }>();
   for (const e of header.arrays) {

@@ -23,6 +23,7 @@ import {
   readMetrics,
   readSummary,
   runPaths,
+  RunStoreError,
   truncateMetricsAfter,
   writeHeartbeat,
   writePredictions,
@@ -33,6 +34,7 @@ import {
 import { lambdaAt, learningRateAt } from './schedules.js';
 import type { Objective } from './step.js';
 import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
+import { removeStaleTmpFiles } from './atomicFile.js';
 
 export interface TrainHooks {
   emit(event: EngineEvent): void;
@@ -64,6 +66,9 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const paths = runPaths(job.runDir);
   const log = (level: 'info' | 'warn' | 'error', message: string) => hooks.emit({ type: 'log', runId: config.runId, level, message });
 
+  const swept = removeStaleTmpFiles(job.runDir);
+  if (swept.length > 0) log('info', `removed ${swept.length} temporary file(s) a failed write left behind: ${swept.join(', ')}`);
+
   const backend: BackendInfo = await selectBackend(exp.compute.backend, gpuPlanOf(exp));
   config.backend = backend;
   writeRunConfig(paths, config);
@@ -83,9 +88,44 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const shape = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, exp.model.hidden), attentionDim: exp.model.attention, nClasses, dropout: exp.model.dropout };
   const epochs = exp.train.epochs;
   const iters = train.length;
-  let rng = SeededRandom.fromSeed(config.seed);
+  const rng = SeededRandom.fromSeed(config.seed);
   const runner: TrainingRunner = await createRunner(backend, exp, shape, initAbmilParams(shape, rng));
-  const reader = new BagReaderPool();
+  // Everything opened from here on (the runner, the reader thread) is released on every path out,
+  // so a failure never leaves the process waiting on an open handle.
+  let reader: BagReaderPool | undefined;
+  try {
+    reader = new BagReaderPool({ onRestart: (reason, retried) => log('warn', `the bag reader thread ${reason}: started a new one${retried > 0 ? ` and sent its ${retried} pending read(s) again` : ''}`) });
+    return await trainOpened(job, hooks, { started, log, backend, index, train, val, test, nClasses, truthOf, slideById, epochs, iters, rng, runner, reader });
+  } finally {
+    runner.dispose();
+    await reader?.close();
+  }
+}
+
+interface OpenedRun {
+  started: number;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  backend: BackendInfo;
+  index: Awaited<ReturnType<typeof buildDatasetIndex>>;
+  train: SlideRecord[];
+  val: SlideRecord[];
+  test: SlideRecord[];
+  nClasses: number;
+  truthOf: ReturnType<typeof instanceTruthLookup> | undefined;
+  slideById: Map<string, SlideRecord>;
+  epochs: number;
+  iters: number;
+  rng: SeededRandom;
+  runner: TrainingRunner;
+  reader: BagReaderPool;
+}
+
+async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun): Promise<RunSummary> {
+  const { config } = job;
+  const exp = config.experiment;
+  const paths = runPaths(job.runDir);
+  const { started, log, backend, index, train, val, test, nClasses, truthOf, slideById, epochs, iters, runner, reader } = opened;
+  let { rng } = opened;
   const cache = new BagCache(async (slideId) => {
     const slide = slideById.get(slideId);
     if (!slide) throw new Error(`unknown slide ${slideId}`);
@@ -106,7 +146,11 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   };
   let previousWallSeconds = 0;
   if (job.resume && existsSync(paths.checkpoint('last'))) {
-    state = loadCheckpoint(paths.checkpoint('last'), runner);
+    try {
+      state = loadCheckpoint(paths.checkpoint('last'), runner);
+    } catch (err) {
+      throw new RunStoreError(`cannot resume ${config.runId}: ${err instanceof Error ? err.message : String(err)}; delete checkpoint-last.pack to start this run again from the first epoch`);
+    }
     rng = SeededRandom.fromState(state.rngState);
     truncateMetricsAfter(paths, state.epoch - 1);
     previousWallSeconds = readSummary(job.runDir)?.wallSeconds ?? 0;
@@ -205,6 +249,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
           hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
           const summary = summaryOf('stopped');
           writeSummary(paths, summary);
+          writeHeartbeat(paths, { epoch, iter, status: 'stopped' });
           return summary;
         }
         const slide = train[state.order[iter] as number] as SlideRecord;
@@ -293,12 +338,15 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
     }
     const summary = summaryOf('done');
     writeSummary(paths, summary);
+    writeHeartbeat(paths, { epoch: state.epoch, iter: 0, status: 'done' });
     return summary;
   } catch (err) {
-    writeSummary(paths, summaryOf('failed', err instanceof Error ? err.message : String(err)));
+    try {
+      writeSummary(paths, summaryOf('failed', err instanceof Error ? err.message : String(err)));
+      writeHeartbeat(paths, { epoch: state.epoch, iter: state.iter, status: 'failed' });
+    } catch {
+      // the disk that failed the run may refuse this too: the parent records the failure then
+    }
     throw err;
-  } finally {
-    runner.dispose();
-    await reader.close();
   }
 }

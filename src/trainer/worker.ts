@@ -1,7 +1,9 @@
 // A training worker: one child process per run, driven over IPC by the experiment runner (or by the
-// VS Code extension). It sends typed engine events back and stops cleanly on request or on SIGINT.
+// VS Code extension). It sends typed engine events back and stops cleanly (checkpoint first) on request,
+// on SIGINT, SIGTERM or SIGHUP, and when its parent goes away (the IPC channel closes).
 import { z } from 'zod';
 import { WorkerCommandSchema, type EngineEvent } from '../protocol/events.js';
+import { isInvalidInput, WORKER_INVALID_EXIT } from './invalidInput.js';
 import type { ResolvedRunConfig } from './runStore.js';
 import { trainRun } from './train.js';
 
@@ -14,16 +16,39 @@ export const WorkerJobSchema = z.object({
 });
 export type WorkerJob = z.infer<typeof WorkerJobSchema>;
 
+/** After its work, a worker that something still holds open exits anyway after this long. */
+const EXIT_GRACE_MS = 2000;
+
+/** Sends over IPC while the parent is there; a closed channel is not an error (the parent went away). */
+function sendWhileConnected(event: EngineEvent): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof process.send !== 'function' || !process.connected) return resolve();
+    try {
+      process.send(event, undefined, {}, () => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
 export async function workerMain(): Promise<void> {
-  const send = (event: EngineEvent) => process.send?.(event);
+  // With the parent gone, its end of the pipes is closed: a late write must not kill the run.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
+  const send = (event: EngineEvent) => void sendWhileConnected(event);
   let stopRequested = false;
-  process.on('SIGINT', () => {
-    stopRequested = true;
-  });
-  process.on('SIGTERM', () => {
-    stopRequested = true;
-  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      stopRequested = true;
+    });
+  }
+  let started = false;
   const job = await new Promise<WorkerJob>((resolve, reject) => {
+    process.on('disconnect', () => {
+      // The parent vanished: save a checkpoint after the current step and stop.
+      stopRequested = true;
+      if (!started) reject(new Error('worker: the parent went away before sending a job'));
+    });
     process.on('message', (raw: unknown) => {
       const cmd = WorkerCommandSchema.safeParse(raw);
       if (cmd.success && cmd.data.type === 'stop') {
@@ -31,8 +56,10 @@ export async function workerMain(): Promise<void> {
         return;
       }
       const start = WorkerJobSchema.safeParse(raw);
-      if (start.success) resolve(start.data);
-      else reject(new Error(`worker: unexpected message ${JSON.stringify(raw).slice(0, 200)}`));
+      if (start.success) {
+        started = true;
+        resolve(start.data);
+      } else reject(new Error(`worker: unexpected message ${JSON.stringify(raw).slice(0, 200)}`));
     });
   });
   try {
@@ -40,12 +67,13 @@ export async function workerMain(): Promise<void> {
       { config: job.config, runDir: job.runDir, resume: job.resume },
       { emit: send, shouldStop: () => stopRequested },
     );
-    send({ type: 'run-finished', runId: job.config.runId, status: summary.status, summary });
+    await sendWhileConnected({ type: 'run-finished', runId: job.config.runId, status: summary.status, summary });
     process.exitCode = 0;
   } catch (err) {
-    send({ type: 'log', runId: job.config.runId, level: 'error', message: err instanceof Error ? err.message : String(err) });
-    process.exitCode = 1;
+    await sendWhileConnected({ type: 'log', runId: job.config.runId, level: 'error', message: err instanceof Error ? err.message : String(err) });
+    process.exitCode = isInvalidInput(err) ? WORKER_INVALID_EXIT : 1;
   } finally {
-    process.disconnect?.();
+    if (process.connected) process.disconnect?.();
+    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
   }
 }

@@ -10,7 +10,7 @@ import { ConfigError } from '../../src/config/load.js';
 import { readMetrics } from '../../src/trainer/runStore.js';
 import { RunManager, type EngineJob, type ManagerEvent, type RunManagerOptions } from '../../src/extension/core/runManager.js';
 import { readRunRecord, readRunSummary } from '../../src/extension/core/runScan.js';
-import { RunLockedError, readRunLock } from '../../src/extension/core/runLock.js';
+import { RunLockedError, readRunLock } from '../../src/trainer/runLock.js';
 import { projectRoot } from '../helpers/paths.js';
 
 const fakeEngine = path.join(projectRoot, 'test/extension/fixtures/fakeEngine.mjs');

@@ -9,8 +9,8 @@ import { parseExperiment } from '../../config/load.js';
 import type { BackendChoice } from '../../config/schema.js';
 import { parseEngineEvent, type EngineEvent, type RunSummary } from '../../protocol/events.js';
 import { writeJsonAtomic } from '../../trainer/atomicFile.js';
-import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile } from './liveness.js';
-import { acquireRunLock, releaseRunLock, updateRunLock } from './runLock.js';
+import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile } from '../../trainer/liveness.js';
+import { acquireRunLock, releaseRunLock, updateRunLock } from '../../trainer/runLock.js';
 import { readRunRecord, readRunSummary, RESUMABLE_STATES } from './runScan.js';
 
 export type LaunchRequest = { kind: 'experiment'; file: string; seeds?: number[]; backend?: BackendChoice } | { kind: 'resume'; runDir: string };

@@ -3,8 +3,8 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RunSummarySchema, type RunSummary } from '../../protocol/events.js';
-import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile, type Heartbeat, type PidProbe } from './liveness.js';
-import { lockIsLive, readRunLock } from './runLock.js';
+import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile, type Heartbeat, type PidProbe } from '../../trainer/liveness.js';
+import { ENGINE_LOCK_OWNER_PREFIX, lockIsLive, readRunLock } from '../../trainer/runLock.js';
 
 /**
  * running: a live process trains it; interrupted: its summary says running but nothing trains it any
@@ -62,7 +62,11 @@ export function readRunRecord(dir: string, now = Date.now(), alive: PidProbe = i
   if (!isRunConfig(config)) return undefined;
   const summary = readRunSummary(dir);
   const heartbeat = readHeartbeat(dir);
-  const lockLive = lockIsLive(readRunLock(dir), now, alive);
+  const lock = readRunLock(dir);
+  // An engine locks every run folder of its experiment when it creates them: one not yet started
+  // (no summary) is queued, not running; the lock still refuses a second trainer.
+  const queuedByEngine = summary === undefined && lock !== undefined && lock.owner.startsWith(ENGINE_LOCK_OWNER_PREFIX);
+  const lockLive = !queuedByEngine && lockIsLive(lock, now, alive);
   return {
     runId: config.runId,
     dir,

@@ -4,7 +4,7 @@
 // this window did not start (another window, or before a reload) is followed through its files alone.
 // The first report of an epoch wins, so the two sources never draw a point twice.
 import path from 'node:path';
-import { readJsonFile } from '../core/liveness.js';
+import { readJsonFile } from '../../trainer/liveness.js';
 import { MetricsFollower } from '../core/metricsFollower.js';
 import type { ManagerEvent, RunManager } from '../core/runManager.js';
 import { readRunRecord, type RunRecord } from '../core/runScan.js';
