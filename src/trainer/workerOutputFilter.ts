@@ -6,6 +6,11 @@ export const WORKER_NOISE_PATTERNS: RegExp[] = [
   // Node.js. To speed things up dramatically, install our node backend ...", between two rules of "=".
   /^\s*Hi, looks like you are running TensorFlow\.js in Node\.js\b/,
   /^\s*={10,}\s*$/,
+  // Dawn (the `webgpu` package), on every device it opens: "Warning: maxDynamicUniformBuffersPerPipelineLayout
+  // artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit." (twice; harmless).
+  /^Warning: maxDynamic\w+PerPipelineLayout artificially reduced\b/,
+  // A GPU backend loaded from AEM_BACKEND_MODULES brings its own tfjs-core, which sets the same platform again.
+  /^\s*Platform node has already been set\. Overwriting the platform with node\.?\s*$/,
 ];
 
 export function isWorkerNoise(line: string, patterns: readonly RegExp[] = WORKER_NOISE_PATTERNS): boolean {

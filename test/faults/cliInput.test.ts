@@ -79,3 +79,10 @@ test("tfjs's Node.js banner is noise; other worker output is not", () => {
   assert.equal(isWorkerNoise('Error: the loss became NaN at epoch 2'), false);
   assert.equal(isWorkerNoise('= 3'), false);
 });
+
+test("Dawn's limit notices and a second tfjs-core's platform notice are noise; Dawn's real errors are not", () => {
+  assert.equal(isWorkerNoise('Warning: maxDynamicUniformBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.'), true);
+  assert.equal(isWorkerNoise('Warning: maxDynamicStorageBuffersPerPipelineLayout artificially reduced from 1000000 to 16 to fit dynamic offset allocation limit.'), true);
+  assert.equal(isWorkerNoise('Platform node has already been set. Overwriting the platform with node.'), true);
+  assert.equal(isWorkerNoise('Warning: the WebGPU device was lost'), false);
+});
