@@ -16,13 +16,16 @@ import { BackendUnavailableError, formatBackendProbes, probeBackends } from './b
 import { prepareExperiment, resumeRun, runExperiment, type ExperimentHandle } from './experiment.js';
 import { resolveDataConfig } from './resolveData.js';
 import { TerminalView } from './terminalView.js';
+import { clusterMain, isClusterCommand } from './cluster/commands.js';
 import { workerMain } from './worker.js';
 
 const USAGE = `usage:
   aem-train <file.aem.json> [--seeds 0,1,2] [--backend ${BACKENDS.join('|')}] [--parallel N] [--json]
   aem-train --resume <run-dir> [--json]
   aem-train inspect <file.aem.json> [--json]
-  aem-train backends [--json]      each backend: where its packages are installed, and whether it starts here`;
+  aem-train backends [--json]      each backend: where its packages are installed, and whether it starts here
+  aem-train submit <file.aem.json> [--seeds 0,1] [--dry-run]   one SLURM job array (compute.cluster)
+  aem-train queue <file.aem.json> | cancel <file|run-dir>... | resubmit <run-dir>... | --run <run-dir>`;
 
 export const EXIT = { done: 0, failed: 1, invalid: 2, stopped: 130 } as const;
 
@@ -91,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
     await workerMain();
     return Number(process.exitCode ?? 0);
   }
+  if (isClusterCommand(argv)) return clusterMain(argv, fileURLToPath(import.meta.url));
   try {
     const { values, positionals } = parseArgs({
       args: argv,

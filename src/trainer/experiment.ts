@@ -130,7 +130,8 @@ class WorkerPool {
   }
 }
 
-function newRunConfig(spec: RunSpec, baseDir: string, experimentFile: string | undefined): { config: ResolvedRunConfig; runDir: string } {
+/** Creates a run's folder and writes its config.json (the run is pending until an engine starts it). */
+export function newRunConfig(spec: RunSpec, baseDir: string, experimentFile: string | undefined): { config: ResolvedRunConfig; runDir: string } {
   const outputRoot = path.resolve(baseDir, spec.experiment.output);
   const { runId, dir } = createRunDir(outputRoot, spec.experiment.name, spec.configLabel, spec.seed);
   const config: ResolvedRunConfig = {
@@ -186,9 +187,10 @@ export function runExperiment(
   return { done: runJobs(jobs, experiment.compute.parallel, pool, options.emit, experiment.name), stop: () => pool.stopAll() };
 }
 
-export function resumeRun(runDir: string, options: ExperimentOptions): ExperimentHandle {
+/** Trains one existing run folder; `resume` picks up its checkpoint-last. */
+export function resumeRun(runDir: string, options: ExperimentOptions, resume = true): ExperimentHandle {
   const pool = new WorkerPool(options);
   const config = readRunConfig(runDir);
-  const job: WorkerJob = { type: 'start', resume: true, config, runDir: path.resolve(runDir) };
+  const job: WorkerJob = { type: 'start', resume, config, runDir: path.resolve(runDir) };
   return { done: runJobs([job], 1, pool, options.emit, config.experiment.name), stop: () => pool.stopAll() };
 }

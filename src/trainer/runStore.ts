@@ -43,6 +43,20 @@ export interface ResolvedRunConfig {
   configLabel: string;
   backend: BackendRecord | null;
   createdAt: string;
+  /** Set by `aem-train submit`: where the scheduler runs it. */
+  cluster?: ClusterRecord;
+}
+
+/** A run's place in a SLURM job array (the latest submission; earlier ones in `previous`). */
+export interface ClusterRecord {
+  scheduler: 'slurm';
+  jobId: string;
+  arrayIndex: number;
+  /** The sbatch script that submitted it, and the task's output file. */
+  script: string;
+  output: string;
+  submittedAt: string;
+  previous?: { jobId: string; arrayIndex: number; submittedAt: string }[];
 }
 
 function timestamp(d: Date): string {
