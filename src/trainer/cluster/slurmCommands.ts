@@ -1,6 +1,8 @@
 // Calls to SLURM's own commands. Each says plainly when the command is not on PATH and relays SLURM's
 // message when it refuses.
 import { spawnSync } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
 import { parseSacct, parseScontrolShowJob, parseSqueue, mergeTaskStates, SACCT_FORMAT, SQUEUE_FORMAT, type SlurmTaskState } from './slurmParse.js';
 
 /** A cluster problem the user can fix (no sbatch here, SLURM refused the job, a run folder not visible). */
@@ -20,6 +22,19 @@ export function slurm(command: string, args: string[]): Ran {
     throw new ClusterError(`${command} could not run: ${r.error.message}`);
   }
   return { status: r.status ?? 1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Fails early, before any data is prepared, when a SLURM command is not on PATH. */
+export function requireOnPath(command: string): void {
+  const found = (process.env.PATH ?? '').split(path.delimiter).some((dir) => {
+    try {
+      accessSync(path.join(dir, command), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (!found) slurm(command, ['--version']);
 }
 
 /** SLURM's own lines, without the "sbatch: error:" prefixes. */

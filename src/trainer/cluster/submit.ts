@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../atomicFile.js';
 import { newRunConfig, prepareExperiment } from '../experiment.js';
 import { readRunConfig, runPaths, writeRunConfig, type ClusterRecord } from '../runStore.js';
 import { sbatchScript } from './sbatchScript.js';
-import { ClusterError, sbatch } from './slurmCommands.js';
+import { ClusterError, requireOnPath, sbatch } from './slurmCommands.js';
 
 export interface SubmitOptions {
   seeds?: number[];
@@ -101,6 +101,7 @@ export async function submitExperiment(file: string, options: SubmitOptions): Pr
     options.emit({ type: 'log', level: 'info', message: `dry run: ${specs.length} runs (${specs.map(describe).join(', ')}); nothing was created or submitted` });
     return { jobId: null, script: path.join(experimentDir, 'slurm', `submit-${when}.sbatch`), scriptText, runDirs };
   }
+  requireOnPath('sbatch');
   // The same checks as a local launch, on the login node, before anything is queued.
   const folds = await prepareExperiment(experiment, loaded.baseDir, options.emit);
   const specs = expandRuns(experiment, folds, options.seeds);
