@@ -141,7 +141,7 @@ test('scontrol requeue mid-run: the task resumes from checkpoint-last and ends w
   const rq = run('scontrol', ['requeue', id]);
   assert.equal(rq.code, 0, rq.stderr);
   // A requeued job waits 120 s (BeginTime) before it is eligible again: release it now.
-  await until('the requeue', () => run('scontrol', ['show', 'job', id]).stdout.includes('Restarts=1'), 60_000);
+  await until('the requeue', () => /JobState=PENDING .*\n.*Restarts=1/.test(run('scontrol', ['show', 'job', id]).stdout), 60_000);
   run('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
   await until('the requeued run done', () => summaryOf(dir)?.status === 'done' && !inQueue(id));
   const out = readFileSync(clusterOf(dir).output, 'utf8');
