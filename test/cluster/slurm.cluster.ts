@@ -140,9 +140,14 @@ test('scontrol requeue mid-run: the task resumes from checkpoint-last and ends w
   const id = taskId(dir);
   const rq = run('scontrol', ['requeue', id]);
   assert.equal(rq.code, 0, rq.stderr);
-  // A requeued job waits 120 s (BeginTime) before it is eligible again: release it now.
+  // A requeued job waits 120 s (BeginTime) before it is eligible again. Release it sooner, but only once
+  // the first instance has checkpointed and exited, and a few seconds after the requeue: slurmd refuses a
+  // relaunch within the second its credential was revoked ("Job credential revoked").
   await until('the requeue', () => /JobState=PENDING .*\n.*Restarts=1/.test(run('scontrol', ['show', 'job', id]).stdout), 60_000);
-  run('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
+  await until('the first instance stopped with a checkpoint', () => summaryOf(dir)?.status === 'stopped', 60_000);
+  await new Promise((r) => setTimeout(r, 3000));
+  const release = run('scontrol', ['update', `JobId=${id}`, 'StartTime=now']);
+  assert.equal(release.code, 0, release.stderr);
   await until('the requeued run done', () => summaryOf(dir)?.status === 'done' && !inQueue(id));
   const out = readFileSync(clusterOf(dir).output, 'utf8');
   assert.match(out, /restart 1\)/, 'the task ran a second time');
