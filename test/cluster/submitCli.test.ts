@@ -3,10 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../helpers/paths.js';
+import { tinyExperiment } from '../helpers/engineProcess.js';
 
 const engine = path.join(projectRoot, 'dist', 'engine.mjs');
 const work = mkdtempSync(path.join(os.tmpdir(), 'aem-submit-test-'));
@@ -18,22 +19,9 @@ function aemTrain(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** The tiny preset, one epoch, two seeds x two lambdas: four runs. */
 function experiment(name: string, cluster: unknown): string {
-  const file = path.join(work, `${name}.aem.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name,
-      data: { format: 'synthetic', synthetic: { preset: 'tiny', seed: 3 } },
-      model: { attention: 16 },
-      train: { epochs: 1 },
-      seeds: [0, 1],
-      sweep: { 'aem.lambda': [0, 0.1] },
-      compute: { backend: 'cpu', ...(cluster ? { cluster } : {}) },
-      output: 'runs',
-    }),
-  );
-  return file;
+  return tinyExperiment(work, name, { epochs: 1, seeds: [0, 1], sweep: { 'aem.lambda': [0, 0.1] }, cluster });
 }
 
 test('submit --dry-run prints the script and the four runs, and creates nothing', () => {

@@ -81,7 +81,7 @@ export function runEngine(args: string[], cwd: string, deadlineMs = 60_000): Pro
 }
 
 /** A tiny synthetic experiment (cpu, cached dataset under `dir`/.aem/datasets); returns its file. */
-export function tinyExperiment(dir: string, name: string, extra: { epochs?: number; seeds?: number[]; hidden?: number; output?: string } = {}): string {
+export function tinyExperiment(dir: string, name: string, extra: { epochs?: number; seeds?: number[]; hidden?: number; output?: string; lr?: number; sweep?: Record<string, number[]>; cluster?: unknown } = {}): string {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${name}.aem.json`);
   writeFileSync(
@@ -90,9 +90,10 @@ export function tinyExperiment(dir: string, name: string, extra: { epochs?: numb
       name,
       data: { format: 'synthetic', synthetic: { preset: 'tiny', seed: 3 } },
       model: { attention: 16, ...(extra.hidden ? { hidden: extra.hidden } : {}) },
-      train: { epochs: extra.epochs ?? 2, lr: 1e-3 },
+      train: { epochs: extra.epochs ?? 2, lr: extra.lr ?? 1e-3 },
       seeds: extra.seeds ?? [0],
-      compute: { backend: 'cpu' },
+      ...(extra.sweep ? { sweep: extra.sweep } : {}),
+      compute: { backend: 'cpu', ...(extra.cluster ? { cluster: extra.cluster } : {}) },
       output: extra.output ?? 'runs',
     }),
   );
