@@ -112,8 +112,19 @@ export const MhaModelSchema = z
   )
   .strict();
 
-const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema] as const;
-export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha'];
+export const DsmilModelSchema = z
+  .object(
+    {
+      arch: z.literal('dsmil').describe('DSMIL (Li et al. 2021): instance classifier, critical instance per class, attention to it, Conv1d bag classifier; loss 0.5 max-instance CE + 0.5 bag CE.'),
+      query: z.number().int().positive().default(128).describe('Width of the query projection the instances are compared in.'),
+      dropout: z.literal(0).default(0).describe('DSMIL runs on the features as they are, without dropout.'),
+    },
+    { error: notForArch('dsmil') },
+  )
+  .strict();
+
+const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema, DsmilModelSchema] as const;
+export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha', 'dsmil'];
 
 export const ModelSchema = z
   .discriminatedUnion('arch', [...MODEL_OPTIONS], { error: (issue) => (issue.code === 'invalid_union' ? `model.arch must be one of: ${MODEL_ARCHS.join(', ')}` : undefined) })

@@ -85,7 +85,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
   const truthOf = index.truthDir ? instanceTruthLookup(index.truthDir) : undefined;
 
-  const dims = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, exp.model.hidden), nClasses };
+  const dims = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, 'hidden' in exp.model ? exp.model.hidden : undefined), nClasses };
   const epochs = exp.train.epochs;
   const iters = train.length;
   const rng = SeededRandom.fromSeed(config.seed);

@@ -49,13 +49,29 @@ test('model.arch "mha" trains through the CLI and saves per-head attention', () 
   for (const s of slides) assert.equal(s.heads, 4, `${s.slideId}: attention of every head`);
 });
 
+test('model.arch "dsmil" trains through the CLI and saves per-class attention', () => {
+  const r = aemTrain('dsmil', { name: 'dsmil', data, model: { arch: 'dsmil', query: 16 }, train: { epochs: 2, topK: 20 }, compute: { backend: 'wasm' } });
+  assert.equal(r.code, 0, r.stderr);
+  const runsDir = path.join(work, '.aem', 'runs', 'dsmil');
+  const [runDir] = readdirSync(runsDir);
+  assert.ok(runDir);
+  const metrics = readFileSync(path.join(runsDir, runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { split: string; loss: number; entropy: number });
+  assert.equal(metrics.filter((m) => m.split === 'test').length, 2);
+  for (const m of metrics) assert.ok(Number.isFinite(m.loss) && (m.split === 'train' || Number.isFinite(m.entropy)), JSON.stringify(m));
+  const pack = readTensorPack<{ slides: { slideId: string; heads: number }[] }>(path.join(runsDir, runDir, 'attention-best.pack'));
+  for (const s of pack.meta.slides) assert.equal(s.heads, 2, `${s.slideId}: one attention row per class`);
+});
+
 test('an option of another arch, or heads that do not divide the width, exit 2 with the path', () => {
   const wrong = aemTrain('wrong', { name: 'wrong', data, model: { arch: 'mha', attention: 64 }, train: { epochs: 1 } });
   assert.equal(wrong.code, 2, wrong.stderr);
   assert.match(wrong.stderr, /model.*"attention" does not apply to model\.arch "mha"/);
   const unknown = aemTrain('unknown', { name: 'unknown', data, model: { arch: 'resnet' }, train: { epochs: 1 } });
   assert.equal(unknown.code, 2, unknown.stderr);
-  assert.match(unknown.stderr, /model\.arch.*must be one of: abmil, mha/);
+  assert.match(unknown.stderr, /model\.arch.*must be one of: abmil, mha, dsmil/);
+  const dsmilHidden = aemTrain('dsmilHidden', { name: 'dsmilHidden', data, model: { arch: 'dsmil', hidden: 8 }, train: { epochs: 1 } });
+  assert.equal(dsmilHidden.code, 2, dsmilHidden.stderr);
+  assert.match(dsmilHidden.stderr, /"hidden" does not apply to model\.arch "dsmil"/);
   const heads = aemTrain('heads', { name: 'heads', data, model: { arch: 'mha', hidden: 16, heads: 3 }, train: { epochs: 1 } });
   assert.equal(heads.code, 2, heads.stderr);
   assert.match(heads.stderr, /model\.heads.*3 heads do not divide model\.hidden 16/);

@@ -4,10 +4,11 @@ import type { ModelConfig } from '../../config/schema.js';
 import { DataError } from '../../data/types.js';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { abmilParamShapes, GatedAbmil, initAbmilParams } from './abmil.js';
+import { Dsmil, dsmilParamShapes, initDsmilParams, type DsmilShape } from './dsmil.js';
 import { initMhaParams, mhaParamShapes, MultiHeadAttentionMil, type MhaShape } from './mha.js';
 import type { MilModel, ModelShape } from './types.js';
 
-/** What the data fixes about every model: input width, the first layer's width and the classes. */
+/** What the data fixes about every model: input width, the first layer's width (where it has one) and the classes. */
 export interface ModelDims {
   inputDim: number;
   hiddenDim: number;
@@ -33,6 +34,10 @@ function mhaShapeOf(config: ConfigOf<'mha'>, dims: ModelDims): MhaShape {
   return { ...dims, heads: config.heads, dropout: config.dropout };
 }
 
+function dsmilShapeOf(config: ConfigOf<'dsmil'>, dims: ModelDims): DsmilShape {
+  return { inputDim: dims.inputDim, queryDim: config.query, nClasses: dims.nClasses };
+}
+
 const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
   abmil: {
     paramShapes: (c, d) => abmilParamShapes(abmilShapeOf(c, d)),
@@ -43,6 +48,11 @@ const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
     paramShapes: (c, d) => mhaParamShapes(mhaShapeOf(c, d)),
     initParams: (c, d, rng) => initMhaParams(mhaShapeOf(c, d), rng),
     create: (c, d, initial) => new MultiHeadAttentionMil(mhaShapeOf(c, d), initial),
+  },
+  dsmil: {
+    paramShapes: (c, d) => dsmilParamShapes(dsmilShapeOf(c, d)),
+    initParams: (c, d, rng) => initDsmilParams(dsmilShapeOf(c, d), rng),
+    create: (c, d, initial) => new Dsmil(dsmilShapeOf(c, d), initial),
   },
 };
 
