@@ -156,6 +156,29 @@ export const TrainSchema = z
   .strict();
 export type TrainConfig = z.infer<typeof TrainSchema>;
 
+const SBATCH_TIME = /^(\d+|\d+:\d{2}(:\d{2})?|\d+-\d+(:\d{2}(:\d{2})?)?)$/;
+
+export const ClusterSchema = z
+  .object({
+    scheduler: z.literal('slurm').describe('The batch system: SLURM (sbatch, squeue, scontrol, scancel).'),
+    partition: z.string().min(1).optional().describe('sbatch --partition.'),
+    account: z.string().min(1).optional().describe('sbatch --account.'),
+    qos: z.string().min(1).optional().describe('sbatch --qos.'),
+    time: z.string().regex(SBATCH_TIME, 'an sbatch time limit: "MM", "HH:MM:SS", "D-HH" or "D-HH:MM:SS"').optional().describe('sbatch --time: the limit of each run.'),
+    cpus: z.number().int().min(1).default(4).describe('sbatch --cpus-per-task of each run.'),
+    mem: z.string().regex(/^\d+[KMGT]?$/, 'a memory size such as "16G" or "4000M"').optional().describe('sbatch --mem of each run.'),
+    gpus: z.number().int().min(0).optional().describe('sbatch --gpus-per-task of each run.'),
+    gres: z.string().min(1).optional().describe('sbatch --gres, e.g. "gpu:a100:1" (instead of gpus on clusters that want gres).'),
+    constraint: z.string().min(1).optional().describe('sbatch --constraint (node features).'),
+    maxConcurrent: z.number().int().min(1).optional().describe('Array tasks running at once (the array\'s %N).'),
+    extraArgs: z.array(z.string().regex(/^--?[A-Za-z]/, 'an sbatch option such as "--exclusive" or "--mail-type=END"')).default([]).describe('Further sbatch options, one per entry.'),
+    setup: z.array(z.string()).default([]).describe('Shell lines run before the engine in each task, e.g. "module load nodejs/20".'),
+    node: z.string().min(1).optional().describe('The node binary on the compute nodes (default: the one running aem-train submit).'),
+  })
+  .strict()
+  .describe('Run the experiment on a cluster: aem-train submit submits one job array, one task per run.');
+export type ClusterConfig = z.infer<typeof ClusterSchema>;
+
 export const ComputeSchema = z
   .object({
     backend: z.enum(BACKENDS).default('auto'),
@@ -166,6 +189,7 @@ export const ComputeSchema = z
       .default('auto')
       .describe('On webgpu: "fused" runs the model as a few fused WebGPU kernels a step (gated ABMIL, no dropout); "tfjs" runs tfjs-backend-webgpu; "auto" takes fused where it covers the model and says when it does not.'),
     gpuCacheMB: z.number().min(0).default(4096).describe('Fused WebGPU path: device memory for bag features kept on the GPU between epochs (bags beyond it are uploaded each step).'),
+    cluster: ClusterSchema.optional(),
   })
   .strict();
 export type ComputeConfig = z.infer<typeof ComputeSchema>;

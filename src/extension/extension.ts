@@ -11,6 +11,7 @@ import { registerDiagnostics } from './diagnostics.js';
 import { registerLiveCharts, type LiveChartsApi } from './liveCharts/register.js';
 import { registerNotebooks } from './notebook/register.js';
 import { newExperiment, openDemo } from './experimentCommands.js';
+import { resumeOnCluster, runOnCluster, showSlurmOutput, stopOnCluster } from './clusterCommands.js';
 import { compareSeeds, deleteRun, resumeRun, revealRun, runExperiment, runOneSeed, stopRun } from './runCommands.js';
 import { EXPERIMENT_GLOB, RunsTreeProvider, type AemNode } from './runsTree.js';
 import { RunWatcher } from './runWatcher.js';
@@ -110,6 +111,11 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   command('aemStudio.setUpGpuBackend', (preset?: unknown) =>
     setUpGpuBackend(context, log, { execPath: engine.execPath, enginePath: path.join(context.extensionPath, 'dist', 'engine.mjs'), env: engine.env }, preset === 'webgpu' || preset === 'tensorflow-gpu' ? preset : undefined),
   );
+  const clusterEngine = { execPath: engine.execPath, enginePath: path.join(context.extensionPath, 'dist', 'engine.mjs'), env: engine.env };
+  command('aemStudio.runOnCluster', (target?: vscode.Uri | AemNode) => runOnCluster(s, clusterEngine, target));
+  command('aemStudio.stopOnCluster', (target?: vscode.Uri | AemNode) => stopOnCluster(s, clusterEngine, target));
+  command('aemStudio.resumeOnCluster', (target?: vscode.Uri | AemNode) => resumeOnCluster(s, clusterEngine, target));
+  command('aemStudio.showSlurmOutput', (target?: AemNode) => showSlurmOutput(s, target));
   command('aemStudio.refresh', () => tree.refresh(true));
   command('aemStudio.showLog', () => log.show());
   // Live charts (webview view + aemStudio.showLiveCharts) and seed-comparison notebooks register here.

@@ -21,7 +21,7 @@ function isNode(t: unknown): t is AemNode {
   return typeof t === 'object' && t !== null && 'kind' in t && ((t as AemNode).kind === 'experiment' || (t as AemNode).kind === 'run');
 }
 
-async function pickExperimentFile(s: Services, target: Target): Promise<string | undefined> {
+export async function pickExperimentFile(s: Services, target: Target): Promise<string | undefined> {
   if (target instanceof vscode.Uri) return target.fsPath;
   if (isNode(target)) return target.kind === 'experiment' ? target.file : target.parent.file;
   const active = vscode.window.activeTextEditor?.document;

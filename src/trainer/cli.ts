@@ -3,6 +3,7 @@
 //   aem-train --resume <run-dir> [--resume <run-dir> ...] [--break-lock] [--json]
 //   aem-train inspect <file.aem.json> [--json]
 //   aem-train backends [--json]
+//   aem-train submit | queue | cancel | resubmit | --run   (SLURM: src/trainer/cluster/)
 // Exit codes: 0 done, 1 training failed, 2 invalid input, 130 stopped by Ctrl-C (129 SIGHUP, 143
 // SIGTERM; every run saved a checkpoint first).
 import { realpathSync } from 'node:fs';
@@ -20,6 +21,7 @@ import { resolveDataConfig } from './resolveData.js';
 import { planResume } from './resumePlan.js';
 import { EngineLocks } from './runLock.js';
 import { TerminalView } from './terminalView.js';
+import { clusterMain, isClusterCommand } from './cluster/commands.js';
 import { workerMain } from './worker.js';
 
 export const EXIT = { done: 0, failed: 1, invalid: 2, stopped: 130 } as const;
@@ -111,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
   // A closed terminal or pipe must not turn a clean stop into a crash.
   process.stdout.on('error', () => undefined);
   process.stderr.on('error', () => undefined);
+  if (isClusterCommand(argv)) return clusterMain(argv, fileURLToPath(import.meta.url));
   try {
     const args = parseCliArgs(argv);
     switch (args.command) {

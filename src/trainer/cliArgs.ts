@@ -8,7 +8,9 @@ export const USAGE = `usage:
   aem-train <file.aem.json> [--seeds 0,1,2] [--backend ${BACKENDS.join('|')}] [--parallel N] [--json]
   aem-train --resume <run-dir> [--resume <run-dir> ...] [--parallel N] [--break-lock] [--json]
   aem-train inspect <file.aem.json> [--json]
-  aem-train backends [--json]      each backend: where its packages are installed, and whether it starts here`;
+  aem-train backends [--json]      each backend: where its packages are installed, and whether it starts here
+  aem-train submit <file.aem.json> [--seeds 0,1] [--dry-run]   one SLURM job array (compute.cluster)
+  aem-train queue <file.aem.json> | cancel <file|run-dir>... | resubmit <run-dir>... | --run <run-dir>`;
 
 export type CliArgs =
   | { command: 'help' }

@@ -8,7 +8,7 @@ import { checkDataset } from '../data/datasetCheck.js';
 import { foldsOf } from '../data/datasetIndex.js';
 import { DataError } from '../data/types.js';
 import { parseEngineEvent, type EngineEvent, type RunSummary } from '../protocol/events.js';
-import { createRunDir, readSummary, runPaths, writeRunConfig, writeSummary, type ResolvedRunConfig } from './runStore.js';
+import { createRunDir, readRunConfig, readSummary, runPaths, writeRunConfig, writeSummary, type ResolvedRunConfig } from './runStore.js';
 import { resolveDataConfig } from './resolveData.js';
 import { BackendUnavailableError, selectBackend } from './backend.js';
 import { gpuPlanOf } from './gpu/coverage.js';
@@ -158,7 +158,8 @@ class WorkerPool {
   }
 }
 
-function newRunConfig(spec: RunSpec, baseDir: string, experimentFile: string | undefined, locks: EngineLocks | undefined): { config: ResolvedRunConfig; runDir: string } {
+/** Creates a run's folder (locked by `locks` when given) and writes its config.json (the run is pending until an engine starts it). */
+export function newRunConfig(spec: RunSpec, baseDir: string, experimentFile: string | undefined, locks?: EngineLocks): { config: ResolvedRunConfig; runDir: string } {
   const outputRoot = path.resolve(baseDir, spec.experiment.output);
   const { runId, dir } = createRunDir(outputRoot, spec.experiment.name, spec.configLabel, spec.seed);
   locks?.take(dir);
@@ -244,4 +245,15 @@ export function resumeRuns(runs: { runDir: string; config: ResolvedRunConfig }[]
   const jobs: WorkerJob[] = runs.map(({ runDir, config }) => ({ type: 'start', resume: true, config, runDir: path.resolve(runDir) }));
   const first = runs[0]?.config.experiment;
   return { done: runJobs(jobs, first?.compute.parallel ?? 1, pool, options.emit, first?.name ?? '', options.locks), stop: () => pool.stopAll() };
+}
+
+/**
+ * Trains one existing run folder (a SLURM array task: the scheduler runs each task once, so no run.lock);
+ * `resume` picks up its checkpoint-last.
+ */
+export function resumeRun(runDir: string, options: ExperimentOptions, resume = true): ExperimentHandle {
+  const pool = new WorkerPool(options);
+  const config = readRunConfig(runDir);
+  const job: WorkerJob = { type: 'start', resume, config, runDir: path.resolve(runDir) };
+  return { done: runJobs([job], 1, pool, options.emit, config.experiment.name, undefined), stop: () => pool.stopAll() };
 }

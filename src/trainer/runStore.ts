@@ -2,6 +2,7 @@
 // summary.json, checkpoints, per-slide predictions and attention. Everything is written atomically
 // (or appended and flushed line by line), so a killed process loses at most the step it was in.
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
 import { parseMetricsLines, RunSummarySchema, type BackendRecord, type MetricsLine, type RunSummary } from '../protocol/events.js';
@@ -51,6 +52,20 @@ export interface ResolvedRunConfig {
   configLabel: string;
   backend: BackendRecord | null;
   createdAt: string;
+  /** Set by `aem-train submit`: where the scheduler runs it. */
+  cluster?: ClusterRecord;
+}
+
+/** A run's place in a SLURM job array (the latest submission; earlier ones in `previous`). */
+export interface ClusterRecord {
+  scheduler: 'slurm';
+  jobId: string;
+  arrayIndex: number;
+  /** The sbatch script that submitted it, and the task's output file. */
+  script: string;
+  output: string;
+  submittedAt: string;
+  previous?: { jobId: string; arrayIndex: number; submittedAt: string }[];
 }
 
 function timestamp(d: Date): string {
@@ -181,5 +196,6 @@ export function writePredictions(paths: RunPaths, kind: 'last' | 'best', classes
 }
 
 export function writeHeartbeat(paths: RunPaths, state: { epoch: number; iter: number; status: string }): void {
-  writeJsonAtomic(paths.heartbeat, { pid: process.pid, at: new Date().toISOString(), ...state });
+  // host: on a cluster the login node reads this heartbeat, and must not probe a compute node's pid.
+  writeJsonAtomic(paths.heartbeat, { pid: process.pid, host: hostname(), at: new Date().toISOString(), ...state });
 }

@@ -9,7 +9,7 @@ import { parseExperiment } from '../../config/load.js';
 import type { BackendChoice } from '../../config/schema.js';
 import { parseEngineEvent, type EngineEvent, type RunSummary } from '../../protocol/events.js';
 import { writeJsonAtomic } from '../../trainer/atomicFile.js';
-import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile } from '../../trainer/liveness.js';
+import { heartbeatIsLive, heartbeatIsOnThisHost, isPidAlive, readHeartbeat, readJsonFile } from '../../trainer/liveness.js';
 import { acquireRunLock, releaseRunLock, updateRunLock } from '../../trainer/runLock.js';
 import { readRunRecord, readRunSummary, RESUMABLE_STATES } from './runScan.js';
 
@@ -193,7 +193,8 @@ export class RunManager {
     const live = this.runs.find((r) => path.resolve(r.runDir) === resolved);
     const heartbeat = readHeartbeat(runDir);
     const job = live ? this.jobs.get(live.jobId) : undefined;
-    const workerPid = heartbeat && heartbeatIsLive(heartbeat) && heartbeat.pid !== job?.job.pid ? heartbeat.pid : undefined;
+    // A heartbeat from another machine (a cluster node) names a pid that means nothing here.
+    const workerPid = heartbeat && heartbeatIsOnThisHost(heartbeat) && heartbeatIsLive(heartbeat) && heartbeat.pid !== job?.job.pid ? heartbeat.pid : undefined;
     if (workerPid !== undefined && process.platform !== 'win32') {
       process.kill(workerPid, 'SIGINT');
       if (live) {
