@@ -76,7 +76,8 @@ function zodProblems(text: string, root: Node | undefined, error: z.ZodError): C
   return error.issues.map((issue) => {
     const segments = issue.path.filter((s): s is string | number => typeof s !== 'symbol');
     let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
+    // zod's own wording is replaced; a schema's custom message (an option of another model.arch) is kept.
+    if (issue.code === 'unrecognized_keys' && issue.message.startsWith('Unrecognized key')) message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`;
     // A record key that fails its own rule: say the rule, not just "Invalid key in record".
     if (issue.code === 'invalid_key') message = `invalid key "${String(segments[segments.length - 1])}": ${issue.issues.map((i) => i.message).join('; ')}`;
     const keyPath = issue.code === 'unrecognized_keys' && issue.keys.length === 1 ? [...segments, issue.keys[0] as string] : segments;

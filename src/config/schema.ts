@@ -79,14 +79,59 @@ export const DataSchema = z
   .strict();
 export type DataConfig = z.infer<typeof DataSchema>;
 
-export const ModelSchema = z
-  .object({
-    arch: z.enum(['abmil']).default('abmil'),
-    hidden: z.number().int().positive().optional().describe('Width after the first layer; default half the feature dimension (1024 -> 512).'),
-    attention: z.number().int().positive().default(128).describe('Width of the gated attention branches.'),
-    dropout: z.number().min(0).max(0.9).default(0),
-  })
+const modelCommon = {
+  hidden: z.number().int().positive().optional().describe('Width after the first layer; default half the feature dimension (1024 -> 512).'),
+  dropout: z.number().min(0).max(0.9).default(0).describe('Dropout on the first layer\'s output while training.'),
+};
+
+/** One model option's message when it does not belong to the chosen arch. */
+function notForArch(arch: string) {
+  return (issue: { code?: string; keys?: string[] }) =>
+    issue.code === 'unrecognized_keys' && issue.keys ? `${issue.keys.map((k) => `"${k}"`).join(', ')} does not apply to model.arch "${arch}"` : undefined;
+}
+
+export const AbmilModelSchema = z
+  .object(
+    {
+      arch: z.literal('abmil').default('abmil').describe('Gated attention MIL (Ilse et al. 2018), the default.'),
+      ...modelCommon,
+      attention: z.number().int().positive().default(128).describe('Width of the gated attention branches.'),
+    },
+    { error: notForArch('abmil') },
+  )
   .strict();
+
+export const MhaModelSchema = z
+  .object(
+    {
+      arch: z.literal('mha').describe('Multi-head attention MIL (AEM\'s MHA): one learnable query, multi-head cross-attention over the instances, layer norm.'),
+      ...modelCommon,
+      heads: z.number().int().positive().default(8).describe('Attention heads; they split the width (model.hidden) in equal parts, so it must divide it.'),
+    },
+    { error: notForArch('mha') },
+  )
+  .strict();
+
+export const DsmilModelSchema = z
+  .object(
+    {
+      arch: z.literal('dsmil').describe('DSMIL (Li et al. 2021): instance classifier, critical instance per class, attention to it, Conv1d bag classifier; loss 0.5 max-instance CE + 0.5 bag CE.'),
+      query: z.number().int().positive().default(128).describe('Width of the query projection the instances are compared in.'),
+      dropout: z.literal(0).default(0).describe('DSMIL runs on the features as they are, without dropout.'),
+    },
+    { error: notForArch('dsmil') },
+  )
+  .strict();
+
+const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema, DsmilModelSchema] as const;
+export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha', 'dsmil'];
+
+export const ModelSchema = z
+  .discriminatedUnion('arch', [...MODEL_OPTIONS], { error: (issue) => (issue.code === 'invalid_union' ? `model.arch must be one of: ${MODEL_ARCHS.join(', ')}` : undefined) })
+  .superRefine((m, ctx) => {
+    if (m.arch === 'mha' && m.hidden !== undefined && m.hidden % m.heads !== 0) ctx.addIssue({ code: 'custom', path: ['heads'], message: `${m.heads} heads do not divide model.hidden ${m.hidden}` });
+  })
+  .describe('The MIL model: "arch" picks it, and each arch has its own options.');
 export type ModelConfig = z.infer<typeof ModelSchema>;
 
 export const AemSchema = z
@@ -150,7 +195,9 @@ export const ComputeSchema = z
 export type ComputeConfig = z.infer<typeof ComputeSchema>;
 
 /** The sections whose numeric fields a sweep may set. */
-const SWEEP_SECTIONS = { model: ModelSchema, aem: AemSchema, train: TrainSchema } as const;
+/** Every model option of every arch, for sweeps (the arch's own schema checks each run). */
+const MODEL_SWEEP_FIELDS = z.object(Object.assign({}, ...MODEL_OPTIONS.map((o) => o.shape)) as Record<string, z.ZodType>);
+const SWEEP_SECTIONS = { model: MODEL_SWEEP_FIELDS, aem: AemSchema, train: TrainSchema } as const;
 const SWEEP_KEY = /^(model|aem|train)\.[A-Za-z]+$/;
 
 /** A field's own schema without its default or optional wrapper. */

@@ -1,17 +1,19 @@
-// The execution path the selected backend calls for: the fused WebGPU kernels, or a tfjs model.
+// The execution path the selected backend calls for: the fused WebGPU kernels (gated ABMIL only,
+// see gpu/coverage.ts), or a tfjs model of any arch from the model registry.
 import type { Experiment } from '../config/schema.js';
 import type { BackendInfo } from './backend.js';
 import { openFusedDevice } from './gpu/dawn.js';
 import { FusedRunner } from './gpu/fusedRunner.js';
-import { GatedAbmil } from './models/abmil.js';
-import type { ModelShape } from './models/types.js';
+import { abmilShapeOf, createModel, type ModelDims } from './models/registry.js';
 import type { TrainingRunner } from './runner.js';
 import { TfjsRunner } from './tfjsRunner.js';
 
-export async function createRunner(backend: BackendInfo, exp: Experiment, shape: ModelShape, initial: ReadonlyMap<string, Float32Array>): Promise<TrainingRunner> {
+export async function createRunner(backend: BackendInfo, exp: Experiment, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): Promise<TrainingRunner> {
   if (backend.path === 'fused') {
+    if (exp.model.arch !== 'abmil') throw new Error(`the fused path does not cover model.arch "${exp.model.arch}"`);
     const gpu = await openFusedDevice();
+    const shape = abmilShapeOf(exp.model, dims);
     return FusedRunner.create(gpu, { shape, initial, regulariser: exp.aem.regulariser, weightDecay: exp.train.weightDecay, residentBytes: exp.compute.gpuCacheMB * 2 ** 20 });
   }
-  return new TfjsRunner(new GatedAbmil(shape, initial), exp.train.weightDecay);
+  return new TfjsRunner(createModel(exp.model, dims, initial), exp.train.weightDecay);
 }

@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export type RegulariserKind = 'entropy' | 'kl' | 'none';
 
 export interface LossTerms {
+  /** The bag cross-entropy times the model's bag loss weight (1 unless the model says otherwise). */
   ce: tf.Scalar;
   /** Regulariser value, averaged over heads (0 for 'none'). */
   regulariser: tf.Scalar;
@@ -44,11 +45,12 @@ export function lossTerms(
   kind: RegulariserKind,
   lambda: number,
   extraLoss?: tf.Scalar,
+  bagLossWeight = 1,
 ): LossTerms {
   const logP = tf.logSoftmax(logits) as tf.Tensor1D;
   const oneHot = tf.reshape(tf.oneHot(tf.tensor1d([label], 'int32'), nClasses), [nClasses]) as tf.Tensor1D;
-  const ce = tf.neg(tf.sum(tf.mul(logP, oneHot))) as tf.Scalar;
-  const dLogits = tf.sub(tf.exp(logP), oneHot) as tf.Tensor1D;
+  const ce = tf.mul(bagLossWeight, tf.neg(tf.sum(tf.mul(logP, oneHot)))) as tf.Scalar;
+  const dLogits = tf.mul(bagLossWeight, tf.sub(tf.exp(logP), oneHot)) as tf.Tensor1D;
   const reg = regulariserValueAndGrad(scores, kind);
   let total = tf.add(ce, tf.mul(lambda, reg.value)) as tf.Scalar;
   if (extraLoss) total = tf.add(total, extraLoss) as tf.Scalar;

@@ -26,8 +26,8 @@ export async function trainStep(
   random?: () => number,
 ): Promise<StepLosses> {
   const packed = tf.tidy(() => {
-    const fwd = model.forward(x, { training: true, ...(random ? { random } : {}) });
-    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss);
+    const fwd = model.forward(x, { training: true, label, ...(random ? { random } : {}) });
+    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss, fwd.bagLossWeight);
     const grads = model.backward(fwd.cache, terms.dLogits, terms.dScores);
     optimizer.apply(grads, lr);
     return tf.stack([terms.total, terms.ce, terms.regulariser]);
@@ -46,8 +46,8 @@ export interface BagEvaluation extends StepLosses {
 
 export async function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number, objective: Objective): Promise<BagEvaluation> {
   const [packed, probs, attention] = tf.tidy(() => {
-    const fwd = model.forward(x, { training: false });
-    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss);
+    const fwd = model.forward(x, { training: false, label });
+    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss, fwd.bagLossWeight);
     return [tf.stack([terms.total, terms.ce, terms.regulariser]), tf.softmax(fwd.logits), tf.softmax(fwd.scores)] as const;
   });
   const [total, ce, regulariser] = await packed.data();

@@ -14,7 +14,7 @@ import { backendLabel } from '../protocol/backendLabel.js';
 import { createRunner } from './createRunner.js';
 import { gpuPlanOf } from './gpu/coverage.js';
 import { selectionScore } from './metrics.js';
-import { initAbmilParams } from './models/abmil.js';
+import { initModelParams } from './models/registry.js';
 import type { LossSums, TrainingRunner } from './runner.js';
 import { resolveDataConfig } from './resolveData.js';
 import { SeededRandom } from '../util/seededRandom.js';
@@ -85,11 +85,11 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
   const truthOf = index.truthDir ? instanceTruthLookup(index.truthDir) : undefined;
 
-  const shape = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, exp.model.hidden), attentionDim: exp.model.attention, nClasses, dropout: exp.model.dropout };
+  const dims = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, 'hidden' in exp.model ? exp.model.hidden : undefined), nClasses };
   const epochs = exp.train.epochs;
   const iters = train.length;
   const rng = SeededRandom.fromSeed(config.seed);
-  const runner: TrainingRunner = await createRunner(backend, exp, shape, initAbmilParams(shape, rng));
+  const runner: TrainingRunner = await createRunner(backend, exp, dims, initModelParams(exp.model, dims, rng));
   // Everything opened from here on (the runner, the reader thread) is released on every path out,
   // so a failure never leaves the process waiting on an open handle.
   let reader: BagReaderPool | undefined;

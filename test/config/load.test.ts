@@ -24,7 +24,8 @@ test('a valid file gets the documented defaults', () => {
   assert.equal(e.aem.regulariser, 'entropy');
   assert.equal(e.aem.schedule, 'cosine');
   assert.equal(e.aem.lambda, 0.2);
-  assert.equal(e.model.attention, 128);
+  assert.equal(e.model.arch, 'abmil');
+  assert.equal(e.model.arch === 'abmil' && e.model.attention, 128);
   assert.equal(e.model.hidden, undefined);
   assert.equal(e.compute.backend, 'auto');
   assert.equal(e.output, '.aem/runs');

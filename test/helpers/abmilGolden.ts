@@ -33,8 +33,8 @@ export interface ParityCase {
 
 export const golden = JSON.parse(readFileSync(path.join(goldenDir, 'abmil_parity.json'), 'utf8')) as { cases: ParityCase[] };
 
-export function assertAllClose(actual: ArrayLike<number>, expected: number | number[] | number[][], what: string): void {
-  const flat = [expected].flat(2) as number[];
+export function assertAllClose(actual: ArrayLike<number>, expected: number | number[] | number[][] | number[][][], what: string): void {
+  const flat = [expected].flat(3) as number[];
   assert.equal(actual.length, flat.length, `${what}: ${actual.length} values, expected ${flat.length}`);
   for (let i = 0; i < flat.length; i++) assert.ok(close(actual[i] as number, flat[i] as number), `${what}[${i}] = ${actual[i]}, expected ${flat[i]}`);
 }

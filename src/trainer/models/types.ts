@@ -6,6 +6,8 @@ export interface ForwardOptions {
   training: boolean;
   /** Draws uniform [0, 1) numbers for dropout masks; needed only when training with dropout > 0. */
   random?: () => number;
+  /** The bag's label, for models whose own loss terms need it (DSMIL's max-instance loss). */
+  label?: number;
 }
 
 export interface MilForward {
@@ -15,6 +17,8 @@ export interface MilForward {
   scores: tf.Tensor2D;
   /** Loss terms the model adds itself (for example DSMIL's max-instance loss), already weighted. */
   extraLoss?: tf.Scalar;
+  /** Weight of the bag cross-entropy in the loss (default 1; DSMIL's is 0.5). */
+  bagLossWeight?: number;
   /** Intermediate values `backward` needs; opaque to the engine. */
   cache: unknown;
 }
