@@ -248,7 +248,11 @@ export const ExperimentSchema = z
     model: ModelSchema.default({ arch: 'abmil', attention: 128, dropout: 0 }),
     aem: AemSchema.default({ regulariser: 'entropy', lambda: 0.1, schedule: 'cosine' }),
     train: TrainSchema.default({ epochs: 50, lr: 2e-4, minLr: 0, weightDecay: 1e-5, selection: 'val_auroc+val_f1', topK: 1000 }),
-    seeds: z.array(z.number().int().min(0)).min(1).default([0]),
+    seeds: z
+      .array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
+      .min(1)
+      .refine((seeds) => new Set(seeds).size === seeds.length, { message: 'each seed once: a repeated seed would train the same run twice' })
+      .default([0]),
     sweep: z
       .record(z.string().regex(SWEEP_KEY, 'a sweep key names a numeric field such as "aem.lambda"'), z.array(z.number()).min(1))
       // Runs even when another sweep entry is malformed, so that every problem is listed at once.

@@ -139,3 +139,13 @@ test('the CLI and inspect reject a bad sweep value with its position before read
   }
   assert.equal(existsSync(path.join(work, '.aem')), false, 'no run folder and no dataset were made');
 });
+
+test("a seed repeated in the file's seeds list, or one above 2^53, is a problem at the list", () => {
+  const repeated = `{\n  "name": "x",\n  "data": { "format": "synthetic" },\n  "seeds": [0, 1, 0]\n}`;
+  const problems = problemsOf(repeated);
+  assert.equal(problems[0]?.path, 'seeds');
+  assert.equal(problems[0]?.line, 4);
+  assert.match(problems[0]?.message ?? '', /each seed once/);
+  const huge = `{ "name": "x", "data": { "format": "synthetic" }, "seeds": [0, 9007199254740993] }`;
+  assert.equal(problemsOf(huge)[0]?.path, 'seeds[1]');
+});
