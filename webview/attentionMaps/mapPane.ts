@@ -34,6 +34,7 @@ export class MapPane {
   highlighted: number | null = null;
   /** Milliseconds the last full draw took (image build included when it was rebuilt). */
   lastDrawMs = 0;
+  private shown: { head: HeadChoice; mode: ScaleMode } | undefined;
   private image: HTMLCanvasElement | undefined;
   private outline: Path2D | undefined;
   private drag: { x: number; y: number; centre: [number, number] } | undefined;
@@ -62,7 +63,10 @@ export class MapPane {
     this.canvas.addEventListener('keydown', (e) => this.key(e));
   }
 
+  /** Rebuilds the pane's image unless it already shows this map with this row and scale. */
   setData(map: SlideMapMessage, head: HeadChoice, mode: ScaleMode, lut: Uint8ClampedArray): void {
+    if (this.data?.map === map && this.shown?.head === head && this.shown.mode === mode) return;
+    this.shown = { head, mode };
     const row = attentionRow(map.attention, map.heads, map.n, head === 'mean' || head < map.heads ? head : 'mean');
     const order = attentionOrder(row);
     const grid = patchGrid(map.n, map.coords ?? undefined, map.patchSize);
@@ -74,6 +78,7 @@ export class MapPane {
 
   clear(): void {
     this.data = undefined;
+    this.shown = undefined;
     this.image = undefined;
     this.outline = undefined;
   }
