@@ -21,6 +21,10 @@ import { initMessage, openMapsView, type HostRun, type MapsDescription, type Map
 import { launchChromium } from './liveChartsPage.js';
 
 const outDir = path.join(repoRoot, 'test-output', 'attentionMaps');
+// AEM_UPDATE_MEDIA=1 refreshes the README's picture from runs that learn something (the demo preset);
+// the tiny preset's 3 epochs keep the test quick.
+const updateMedia = process.env.AEM_UPDATE_MEDIA === '1';
+const training = updateMedia ? { preset: 'demo' as const, epochs: 12 } : { preset: 'tiny' as const, epochs: 3 };
 
 async function settled(w: MapsPage, slideId?: string): Promise<MapsDescription> {
   for (let i = 0; i < 300; i++) {
@@ -48,8 +52,8 @@ describe('Attention Maps webview (headless Chromium, real runs)', () => {
   before(async () => {
     mkdirSync(outDir, { recursive: true });
     workspace = mkdtempSync(path.join(os.tmpdir(), 'aem-maps-ui-'));
-    const a = await trainSynthetic(workspace, { lambda: 0, epochs: 3, seed: 0 });
-    const b = await trainSynthetic(workspace, { lambda: 0.1, epochs: 3, seed: 0 });
+    const a = await trainSynthetic(workspace, { lambda: 0, seed: 0, ...training });
+    const b = await trainSynthetic(workspace, { lambda: 0.1, seed: 0, ...training });
     abmil = { runId: 'abmil-s0', title: 'ABMIL · seed 0', maps: new RunMaps(a.dir) };
     aem = { runId: 'aem-s0', title: 'AEM λ=0.1 · seed 0', maps: new RunMaps(b.dir) };
     browser = await launchChromium();
@@ -188,7 +192,7 @@ describe('Attention Maps webview (headless Chromium, real runs)', () => {
     await w.page.mouse.move(0, 0);
     await w.page.waitForTimeout(50);
     await w.page.screenshot({ path: path.join(outDir, 'side-by-side-light.png') });
-    if (process.env.AEM_UPDATE_MEDIA === '1') copyFileSync(path.join(outDir, 'side-by-side-light.png'), path.join(repoRoot, 'media', 'screenshots', '06-attention-maps.png'));
+    if (updateMedia) copyFileSync(path.join(outDir, 'side-by-side-light.png'), path.join(repoRoot, 'media', 'screenshots', '06-attention-maps.png'));
     await assertClean(w);
     await w.page.context().close();
   });
