@@ -3,7 +3,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
-import { scalarAttr, withH5File } from '../data/h5File.js';
 import { syntheticDatasetDir } from '../trainer/resolveData.js';
 
 export interface DatasetFiles {
@@ -38,16 +37,30 @@ function truthFolder(candidates: string[]): string | undefined {
   return candidates.map((d) => path.join(d, 'instance_truth')).find((d) => existsSync(d));
 }
 
+function numberOf(v: unknown): number | undefined {
+  const first = ArrayBuffer.isView(v) || Array.isArray(v) ? (v as ArrayLike<unknown>)[0] : v;
+  if (typeof first === 'bigint') return Number(first);
+  return typeof first === 'number' ? first : undefined;
+}
+
 /** patch_size and patch_level of a slide's h5 `coords`, where stored (CLAM writes both). */
 export async function coordAttributes(files: DatasetFiles, slideId: string): Promise<{ patchSize?: number; patchLevel?: number }> {
   const h5 = files.h5Of(slideId);
   if (!h5) return {};
   try {
-    return await withH5File(h5.file, { file: h5.file }, (f) => {
-      const size = scalarAttr(f, h5.coords, 'patch_size');
-      const level = scalarAttr(f, h5.coords, 'patch_level');
-      return { ...(typeof size === 'number' ? { patchSize: size } : {}), ...(typeof level === 'number' ? { patchLevel: level } : {}) };
-    });
+    // h5wasm is ESM-only: imported dynamically, so that the CommonJS extension bundle can load it too.
+    const { default: h5wasm } = await import('h5wasm/node');
+    await h5wasm.ready;
+    const f = new h5wasm.File(h5.file, 'r');
+    try {
+      const coords = f.get(h5.coords);
+      if (!(coords instanceof h5wasm.Dataset)) return {};
+      const size = numberOf(coords.attrs.patch_size?.value);
+      const level = numberOf(coords.attrs.patch_level?.value);
+      return { ...(size !== undefined ? { patchSize: size } : {}), ...(level !== undefined ? { patchLevel: level } : {}) };
+    } finally {
+      f.close();
+    }
   } catch {
     // A feature file that cannot be opened only costs the attribute: the spacing of the coordinates is used.
     return {};
