@@ -6,6 +6,7 @@ import { engineProcess } from './core/engineProcess.js';
 import { RunManager, type EngineJob } from './core/runManager.js';
 import { runDescription, runTitle } from './core/runFormat.js';
 import type { RunState } from './core/runScan.js';
+import { registerAttentionMaps, type AttentionMapsApi } from './attentionMaps/register.js';
 import { backendPrefix, selectBackend, setUpGpuBackend } from './backendCommands.js';
 import { registerDiagnostics } from './diagnostics.js';
 import { registerLiveCharts, type LiveChartsApi } from './liveCharts/register.js';
@@ -27,6 +28,7 @@ export interface AemStudioApi {
   job(id: number): EngineJob | undefined;
   refresh(): Promise<void>;
   liveCharts: LiveChartsApi;
+  attentionMaps: AttentionMapsApi;
 }
 
 let manager: RunManager | undefined;
@@ -44,7 +46,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   });
   const m = manager;
   const tree = new RunsTreeProvider(m);
-  const view = vscode.window.createTreeView<AemNode>('aemStudio.runs', { treeDataProvider: tree, showCollapseAll: true });
+  const view = vscode.window.createTreeView<AemNode>('aemStudio.runs', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const watcher = new RunWatcher(tree, m, log);
   const statusBar = new RunStatusBar(m, watcher);
   const diagnostics = registerDiagnostics(context);
@@ -121,6 +123,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   // Live charts (webview view + aemStudio.showLiveCharts) and seed-comparison notebooks register here.
   const liveCharts = registerLiveCharts(s);
   registerNotebooks(s);
+  const attentionMaps = registerAttentionMaps(s, view);
 
   context.subscriptions.push(
     log,
@@ -143,6 +146,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
     job: (id) => m.allJobs.find((j) => j.id === id),
     refresh: () => watcher.poll(),
     liveCharts,
+    attentionMaps,
     treeSnapshot: async () => {
       const out = [];
       for (const experiment of await tree.experiments()) {

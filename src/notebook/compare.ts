@@ -5,6 +5,7 @@ import type { BandSeries, ComparisonOutput, CurvesOutput, ScatterOutput, Sensiti
 import { epochAt, METRIC_NAMES, metricAt, metricDirection, metricSeries, topkAt, type KeyValue, type RunData } from './collect.js';
 import { tableCsv, tableLatex, tableMarkdown, type TableModel } from './format.js';
 import { globProblem, globToRegExp, QueryError, type ParsedQuery, type Query } from './query.js';
+import { confusionOutput, rocOutput, type PredictionContext } from './predictionCurves.js';
 import { mean, pearson, sampleStd, spearman, wilcoxonSignedRank } from './stats.js';
 
 export const DEFAULT_TABLE_METRICS = ['test.auroc', 'test.f1', 'test.accuracy', 'test.entropy'];
@@ -281,6 +282,12 @@ function sensitivity(ctx: Context): SensitivityOutput {
   };
 }
 
+function predictionContext(ctx: Context): PredictionContext {
+  const at = ctx.query.at;
+  if (at !== 'best' && at !== 'last') fail(ctx, 'at', `show: ${ctx.query.show} reads the predictions files, which runs write at their best and last epoch: use "at: best" or "at: last"`);
+  return { at, split: ctx.query.split, atLabel: describeAt(at), notes: ctx.notes, ...(ctx.query.title !== undefined ? { title: ctx.query.title } : {}) };
+}
+
 /** Runs one parsed query over every run found; throws QueryError for the user's mistakes. */
 export function runComparison(parsed: ParsedQuery, all: RunData[]): ComparisonOutput {
   const query = parsed.query;
@@ -293,7 +300,7 @@ export function runComparison(parsed: ParsedQuery, all: RunData[]): ComparisonOu
   }
   if (runs.length < matched.length) notes.push(`${matched.length - runs.length} unfinished run${matched.length - runs.length === 1 ? '' : 's'} left out (run the cell again once they finish, or add "include: all")`);
   const ctx: Context = { parsed, query, runs, notes, atLabel: describeAt(query.at) };
-  const missing = query.show === 'curves' ? [] : runs.filter((r) => epochAt(r, query.at) === undefined);
+  const missing = query.show === 'curves' || query.show === 'roc' || query.show === 'confusion' ? [] : runs.filter((r) => epochAt(r, query.at) === undefined);
   if (missing.length > 0) notes.push(`${missing.length} run${missing.length === 1 ? ' has' : 's have'} no epoch ${query.at === 'best' || query.at === 'last' ? `(${query.at})` : query.at} yet: ${missing.map((r) => r.name).join(', ')}`);
   const keys = query.group ?? defaultGroupKeys(runs);
   switch (query.show) {
@@ -308,5 +315,9 @@ export function runComparison(parsed: ParsedQuery, all: RunData[]): ComparisonOu
       return topk(ctx, groupRuns(ctx, keys));
     case 'sensitivity':
       return sensitivity(ctx);
+    case 'roc':
+      return rocOutput(groupRuns(ctx, keys), predictionContext(ctx));
+    case 'confusion':
+      return confusionOutput(groupRuns(ctx, keys), predictionContext(ctx));
   }
 }

@@ -28,6 +28,19 @@ export function fallbackMarkdown(output: ComparisonOutput): string {
     case 'topk':
       body = output.series.map((s) => `- ${lastPoint(s)}`);
       break;
+    case 'roc':
+      body = output.curves.map((c) => `- ${c.label}: AUROC ${formatNumber(c.auroc)} (${c.slides} slides of ${c.runs} run${c.runs === 1 ? '' : 's'}; per run ${formatNumber(c.runAurocMean)} ± ${formatNumber(c.runAurocStd)})`);
+      break;
+    case 'confusion':
+      body = output.groups.flatMap((g) => [
+        `${g.label} (${g.runs} run${g.runs === 1 ? '' : 's'}):`,
+        '',
+        `| true \\ predicted | ${output.classes.join(' | ')} |`,
+        `| --- | ${output.classes.map(() => '---:').join(' | ')} |`,
+        ...g.counts.map((row, t) => `| ${output.classes[t] ?? t} | ${row.join(' | ')} |`),
+        '',
+      ]);
+      break;
     case 'sensitivity':
       body = output.series.flatMap((s) => [`- ${s.label}: ${s.x.map((x, i) => `${output.x} ${x}: ${formatNumber(s.mean[i] ?? null)} ± ${formatNumber(s.std[i] ?? null)}`).join('; ')}`]);
       break;

@@ -3,7 +3,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 
-export const SHOW_KINDS = ['table', 'curves', 'scatter', 'topk', 'sensitivity'] as const;
+export const SHOW_KINDS = ['table', 'curves', 'scatter', 'topk', 'sensitivity', 'roc', 'confusion'] as const;
 export type ShowKind = (typeof SHOW_KINDS)[number];
 
 const stringList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
@@ -25,7 +25,7 @@ export const QuerySchema = z
     y: z.string().min(1).optional(),
     /** sensitivity: the key that makes one line per value. */
     lines: z.string().min(1).optional(),
-    /** topk: which split's attention curve. */
+    /** topk: which split's attention curve; roc, confusion: which split's predictions. */
     split: z.enum(['val', 'test']).default('test'),
     /** done: finished runs only; all: also running, stopped and failed runs, with the epochs they have. */
     include: z.enum(['done', 'all']).default('done'),

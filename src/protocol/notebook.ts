@@ -95,5 +95,43 @@ export const SensitivityOutputSchema = z.object({
 });
 export type SensitivityOutput = z.infer<typeof SensitivityOutputSchema>;
 
-export const ComparisonOutputSchema = z.discriminatedUnion('kind', [TableOutputSchema, CurvesOutputSchema, ScatterOutputSchema, TopkOutputSchema, SensitivityOutputSchema]);
+export const RocOutputSchema = z.object({
+  kind: z.literal('roc'),
+  ...Common,
+  at: z.string(),
+  split: z.enum(['val', 'test']),
+  classes: z.array(z.string()),
+  /** One curve per group (binary: the last class is positive), or per group and class (one-vs-rest) for more classes. */
+  curves: z.array(
+    z.object({
+      label: z.string(),
+      group: z.string(),
+      /** The positive class of a one-vs-rest curve. */
+      positive: z.string(),
+      fpr: z.array(z.number()),
+      tpr: z.array(z.number()),
+      /** AUROC of the pooled slides of the group's runs. */
+      auroc: num,
+      slides: z.number().int(),
+      runs: z.number().int(),
+      /** Mean and sample std of each run's own AUROC. */
+      runAurocMean: num,
+      runAurocStd: num,
+    }),
+  ),
+});
+export type RocOutput = z.infer<typeof RocOutputSchema>;
+
+export const ConfusionOutputSchema = z.object({
+  kind: z.literal('confusion'),
+  ...Common,
+  at: z.string(),
+  split: z.enum(['val', 'test']),
+  classes: z.array(z.string()),
+  /** counts[true class][predicted class], summed over the group's runs; mean = counts / runs. */
+  groups: z.array(z.object({ label: z.string(), runs: z.number().int(), counts: z.array(z.array(z.number().int())), mean: z.array(z.array(z.number())) })),
+});
+export type ConfusionOutput = z.infer<typeof ConfusionOutputSchema>;
+
+export const ComparisonOutputSchema = z.discriminatedUnion('kind', [TableOutputSchema, CurvesOutputSchema, ScatterOutputSchema, TopkOutputSchema, SensitivityOutputSchema, RocOutputSchema, ConfusionOutputSchema]);
 export type ComparisonOutput = z.infer<typeof ComparisonOutputSchema>;

@@ -34,6 +34,7 @@ const targets = [
   // Webviews and the notebook renderer run in the browser; their bundles live under media/ because
   // webviews may only load from the extension's media folder (localResourceRoots).
   { entryPoints: ['webview/liveCharts/main.ts'], outfile: 'media/dist/liveCharts.js', format: 'iife', platform: 'browser', target: 'es2022', minify: true },
+  { entryPoints: ['webview/attentionMaps/main.ts'], outfile: 'media/dist/attentionMaps.js', format: 'iife', platform: 'browser', target: 'es2022', minify: true },
   { entryPoints: ['webview/notebookRenderer/main.ts'], outfile: 'media/dist/notebookRenderer.js', format: 'esm', platform: 'browser', target: 'es2022', minify: true },
 ].filter((t) => t.entryPoints.every((p) => existsSync(p)));
 

@@ -141,7 +141,10 @@ export async function run(args: string[]): Promise<void> {
   const torchDevice = option(args, 'torch') ?? (args.includes('--torch') ? 'cpu' : process.env.AEM_BENCH_TORCH);
 
   console.log(`one ABMIL + AEM training step (D 1024 -> 512 -> attention 128, 2 classes, AdamW, loss read back each step); median ms over >= 3 steps after a warm-up, up to ${budgetS} s per cell`);
-  const results = engines.flatMap((e) => runSteps(e, sizes, budgetS));
+  const results = engines.flatMap((e) => {
+    process.stderr.write(`  timing ${e} at N = ${sizes.join(', ')} ...\n`);
+    return runSteps(e, sizes, budgetS);
+  });
   const torch = torchDevice ? torchSteps(torchDevice, sizes) : undefined;
   if (typeof torch === 'string') console.log(torch);
   stepTable(results, sizes, torch instanceof Map ? torch : undefined, `torch-${torchDevice}`);

@@ -55,7 +55,26 @@ export function writeRun(root: string, r: FixtureRun): string {
     updatedAt: '2026-01-01T00:00:00Z',
   };
   writeFileSync(path.join(dir, 'summary.json'), JSON.stringify(summary));
+  for (const kind of ['best', 'last'] as const) writeFileSync(path.join(dir, `predictions-${kind}.csv`), predictionsCsv(r, kind === 'best' ? r.bestEpoch : r.epochs - 1));
   return dir;
+}
+
+/**
+ * 8 val and 12 test slides, labels alternating normal / tumor, p(tumor) a fixed function of the slide,
+ * the seed and lambda (no randomness), so that ROC and confusion have known inputs.
+ */
+export function predictionRows(r: Pick<FixtureRun, 'seed' | 'lambda'>): { slideId: string; split: 'val' | 'test'; label: number; pTumor: number }[] {
+  return Array.from({ length: 20 }, (_, i) => {
+    const label = i % 2;
+    const wobble = 0.45 * Math.sin(1.7 * i + r.seed + 10 * r.lambda);
+    const pTumor = Math.round(Math.min(0.99, Math.max(0.01, 0.5 + (label === 1 ? 0.12 : -0.12) + wobble)) * 1000) / 1000;
+    return { slideId: `slide_${String(i).padStart(2, '0')}`, split: i < 8 ? 'val' : 'test', label, pTumor };
+  });
+}
+
+function predictionsCsv(r: FixtureRun, epoch: number): string {
+  const lines = predictionRows(r).map((p) => [p.slideId, p.split, p.label, p.label === 1 ? 'tumor' : 'normal', p.pTumor > 0.5 ? 'tumor' : 'normal', (1 - p.pTumor).toFixed(3), p.pTumor.toFixed(3), epoch].join(','));
+  return `slide_id,split,label,label_name,predicted,p_normal,p_tumor,epoch\n${lines.join('\n')}\n`;
 }
 
 /**

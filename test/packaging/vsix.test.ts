@@ -23,6 +23,8 @@ const LOADED_AT_RUN_TIME: Record<string, string> = {
   'dist/tfjs-backend-wasm-simd.wasm': 'tfjs-backend-wasm, from beside the engine, with wasm SIMD',
   'media/dist/liveCharts.js': 'the Live Charts webview (src/extension/liveCharts/viewProvider.ts)',
   'media/liveCharts.css': 'the Live Charts webview',
+  'media/dist/attentionMaps.js': 'the Attention Maps webview (src/extension/attentionMaps/)',
+  'media/attentionMaps.css': 'the Attention Maps webview',
   'media/dist/notebookRenderer.js': 'VS Code (contributes.notebookRenderer)',
   'media/experiment.schema.json': 'VS Code (contributes.jsonValidation)',
   'media/demo.aem.json': 'Open Demo Experiment (src/extension/experimentCommands.ts)',
@@ -31,7 +33,7 @@ const LOADED_AT_RUN_TIME: Record<string, string> = {
 };
 
 /** Shown, not loaded: the README (and what it links to), changelog and licence, as vsce names them. */
-const DOCUMENTS = ['readme.md', 'changelog.md', 'LICENSE.txt', 'docs/gpu.md', 'media/screenshots/04-live-charts.png', 'media/screenshots/05-compare-seeds.png'];
+const DOCUMENTS = ['readme.md', 'changelog.md', 'LICENSE.txt', 'docs/gpu.md', 'docs/attention-pack.md', 'media/screenshots/04-live-charts.png', 'media/screenshots/05-compare-seeds.png', 'media/screenshots/06-attention-maps.png'];
 
 /** The archive's own files, outside extension/. */
 const VSIX_OWN = ['[Content_Types].xml', 'extension.vsixmanifest'];

@@ -35,6 +35,11 @@ const THEMES: Record<ThemeName, Record<string, string>> = {
     '--vscode-settings-checkboxBackground': '#f8f8f8',
     '--vscode-settings-checkboxBorder': '#cecece',
     '--vscode-settings-checkboxForeground': '#3b3b3b',
+    '--vscode-settings-textInputBackground': '#ffffff',
+    '--vscode-settings-textInputForeground': '#3b3b3b',
+    '--vscode-settings-textInputBorder': '#cecece',
+    '--vscode-input-placeholderForeground': '#767676',
+    '--vscode-button-secondaryHoverBackground': '#cccccc',
     '--vscode-badge-background': '#cccccc',
     '--vscode-badge-foreground': '#3b3b3b',
     '--vscode-list-activeSelectionBackground': '#e8e8e8',
@@ -93,9 +98,9 @@ const THEMES: Record<ThemeName, Record<string, string>> = {
   },
 };
 
-const BODY_CLASS: Record<ThemeName, string> = { light: 'vscode-light', dark: 'vscode-dark', 'high-contrast': 'vscode-high-contrast' };
+export const BODY_CLASS: Record<ThemeName, string> = { light: 'vscode-light', dark: 'vscode-dark', 'high-contrast': 'vscode-high-contrast' };
 
-function themeCss(): string {
+export function themeCss(): string {
   return Object.entries(THEMES)
     .map(([name, vars]) => `body.${BODY_CLASS[name as ThemeName]} {\n${Object.entries(vars).map(([k, v]) => `  ${k}: ${v};`).join('\n')}\n}`)
     .join('\n');

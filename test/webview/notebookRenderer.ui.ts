@@ -140,6 +140,8 @@ const QUERIES: Record<ComparisonOutput['kind'], string> = {
   scatter: 'runs: exp-*/*\nshow: scatter\nx: test.entropy\ny: test.auroc',
   topk: 'runs: exp-cos/*\nshow: topk',
   sensitivity: 'runs: exp-*/*\nshow: sensitivity\nmetrics: test.auroc\nx: aem.lambda\nlines: aem.schedule',
+  roc: 'runs: exp-cos/*\nshow: roc',
+  confusion: 'runs: exp-cos/*\nshow: confusion',
 };
 
 async function drawnPixels(page: Page, id: string): Promise<number> {
@@ -220,7 +222,19 @@ describe('notebook renderer (headless Chromium, strict CSP)', () => {
       assert.match((await caption.textContent()) ?? '', /^Pearson r = -?\d\.\d{3} · Spearman ρ = -?\d\.\d{3} · n = 20 runs$/);
       assert.deepEqual(await seriesOf(r.page, 'out-topk'), [[{ label: 'aem.lambda=0', points: 3 }, { label: 'aem.lambda=0.1', points: 3 }]]);
       assert.deepEqual(await seriesOf(r.page, 'out-sensitivity'), [[{ label: 'aem.schedule=constant', points: 2 }, { label: 'aem.schedule=cosine', points: 2 }]]);
-      for (const kind of ['curves', 'scatter', 'topk', 'sensitivity']) {
+      // roc: one pooled curve per group with its AUROC; confusion: one matrix per group, counts as computed
+      const roc = payloads.roc;
+      if (roc.kind !== 'roc') return assert.fail(roc.kind);
+      const rocSeries = JSON.parse((await r.page.locator('#out-roc canvas').getAttribute('data-series')) ?? '[]') as { label: string; points: number; auroc: number }[];
+      assert.deepEqual(rocSeries, roc.curves.map((c) => ({ label: c.label, points: c.fpr.length, auroc: c.auroc })));
+      assert.equal(rocSeries.length, 2);
+      const confusion = payloads.confusion;
+      if (confusion.kind !== 'confusion') return assert.fail(confusion.kind);
+      for (const g of confusion.groups) {
+        const cells = await r.page.locator(`#out-confusion table[data-group="${g.label}"] td`).evaluateAll((tds) => tds.map((td) => Number((td as HTMLElement).dataset.count)));
+        assert.deepEqual(cells, g.counts.flat());
+      }
+      for (const kind of ['curves', 'scatter', 'topk', 'sensitivity', 'roc']) {
         const box = await r.page.locator(`#out-${kind} .aem-chart`).boundingBox();
         assert.equal(box?.height, 260, `${kind}: the chart has the fixed output height`);
         assert.ok((await drawnPixels(r.page, `out-${kind}`)) > 2000, `${kind}: the canvas is blank`);

@@ -6,6 +6,7 @@ import type { ActivationFunction } from 'vscode-notebook-renderer';
 import { ComparisonOutputSchema, type ComparisonOutput } from '../../src/protocol/notebook.js';
 import { renderCurves, renderScatter, renderSensitivity, renderTopk } from './charts.js';
 import { el } from './dom.js';
+import { renderConfusion, renderRoc } from './predictionCharts.js';
 import { adoptStyles } from './styles.js';
 import { renderTable } from './table.js';
 
@@ -29,6 +30,10 @@ function draw(output: ComparisonOutput, root: HTMLElement): Chart[] {
       return renderTopk(output, root);
     case 'sensitivity':
       return renderSensitivity(output, root);
+    case 'roc':
+      return renderRoc(output, root);
+    case 'confusion':
+      return renderConfusion(output, root);
   }
 }
 

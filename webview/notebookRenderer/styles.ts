@@ -13,6 +13,10 @@ const CSS = `
 .aem-output td .aem-p { display: block; font-size: 0.85em; color: var(--vscode-descriptionForeground, inherit); }
 .aem-output td.aem-best .aem-value { font-weight: 700; }
 .aem-output .aem-baseline { color: var(--vscode-descriptionForeground, inherit); font-size: 0.9em; }
+.aem-output .aem-confusion { display: flex; flex-wrap: wrap; gap: 16px; }
+.aem-output .aem-confusion caption { text-align: left; font-weight: 600; padding-bottom: 2px; }
+.aem-output .aem-confusion td { text-align: center; min-width: 3em; font-variant-numeric: tabular-nums; }
+.aem-output .aem-confusion td.aem-diag { font-weight: 700; }
 .aem-output .aem-copy { display: flex; gap: 6px; align-items: center; margin: 6px 0; }
 .aem-output .aem-copy-status { color: var(--vscode-descriptionForeground, inherit); }
 `;

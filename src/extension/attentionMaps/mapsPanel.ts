@@ -1,0 +1,146 @@
+// One Attention Maps editor panel: its page (strict CSP, bundle from media/dist), every message from it
+// validated, the slide list of each run sent on `ready`, and each slide read from its run's pack on
+// request. Nothing is kept alive while hidden: the webview restores its own state when shown again.
+import { randomBytes } from 'node:crypto';
+import * as vscode from 'vscode';
+import { attentionMapsHtml } from '../../attentionMaps/html.js';
+import { mapRunMessage, slideMapMessage } from '../../attentionMaps/messages.js';
+import { RunMaps } from '../../attentionMaps/runMaps.js';
+import { ATTENTION_MAPS_PROTOCOL_VERSION, parseWebviewMessage, type HostMessage, type WebviewMessage } from '../../protocol/attentionMaps.js';
+import { saveExport } from '../liveCharts/exportSave.js';
+import type { Services } from '../services.js';
+
+export const ATTENTION_MAPS_VIEW_TYPE = 'aemStudio.attentionMaps';
+const DEFAULT_TOP_K = 20;
+
+export interface MapsRun {
+  runId: string;
+  title: string;
+  dir: string;
+}
+
+export interface MapsPanelSnapshot {
+  runIds: string[];
+  ready: boolean;
+  /** What the webview last reported drawing. */
+  drawn: { slideId: string; kind: string; runs: { runId: string; patches: number }[] } | null;
+  slidesSent: number;
+  rejected: number;
+}
+
+export class MapsPanel implements vscode.Disposable {
+  private ready = false;
+  private drawn: MapsPanelSnapshot['drawn'] = null;
+  private slidesSent = 0;
+  private rejected = 0;
+  private maps = new Map<string, RunMaps>();
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly s: Services,
+    readonly runs: MapsRun[],
+    onDispose: () => void,
+  ) {
+    const media = vscode.Uri.joinPath(s.context.extensionUri, 'media');
+    panel.webview.options = { enableScripts: true, localResourceRoots: [media] };
+    panel.webview.html = attentionMapsHtml({
+      cspSource: panel.webview.cspSource,
+      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'attentionMaps.js')).toString(),
+      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'attentionMaps.css')).toString(),
+      nonce: randomBytes(18).toString('base64'),
+    });
+    this.disposables.push(
+      panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
+      panel.onDidDispose(() => {
+        this.dispose();
+        onDispose();
+      }),
+    );
+  }
+
+  snapshot(): MapsPanelSnapshot {
+    return { runIds: this.runs.map((r) => r.runId), ready: this.ready, drawn: this.drawn, slidesSent: this.slidesSent, rejected: this.rejected };
+  }
+
+  dispose(): void {
+    this.disposables.forEach((d) => d.dispose());
+    this.disposables.length = 0;
+  }
+
+  private post(message: HostMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private async receive(raw: unknown): Promise<void> {
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.rejected++;
+      this.s.log.warn(`attention maps: ignored an invalid message from the webview (${parsed.error})`);
+      return;
+    }
+    try {
+      await this.handle(parsed.value);
+    } catch (err) {
+      const text = err instanceof Error ? err.message : String(err);
+      this.s.log.error(`attention maps: ${text}`);
+      this.post({ type: 'notice', level: 'error', text });
+    }
+  }
+
+  private runMaps(run: MapsRun): RunMaps {
+    let m = this.maps.get(run.runId);
+    if (!m) {
+      m = new RunMaps(run.dir);
+      this.maps.set(run.runId, m);
+    }
+    return m;
+  }
+
+  private async handle(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready': {
+        // Files may have changed since the panel opened (a run that still trains writes new epochs).
+        this.maps = new Map();
+        const runs = this.runs.map((r) => {
+          try {
+            return mapRunMessage(r.runId, r.title, this.runMaps(r));
+          } catch (err) {
+            return { runId: r.runId, title: r.title, kinds: [], problems: [err instanceof Error ? err.message : String(err)] };
+          }
+        });
+        this.ready = true;
+        this.post({ type: 'init', v: ATTENTION_MAPS_PROTOCOL_VERSION, runs, topK: DEFAULT_TOP_K });
+        return;
+      }
+      case 'requestSlide': {
+        const run = this.runs.find((r) => r.runId === message.runId);
+        if (!run) return;
+        try {
+          const map = await this.runMaps(run).slide(message.kind, message.slideId);
+          this.post({ type: 'slide', map: slideMapMessage(run.runId, message.kind, map) });
+          this.slidesSent++;
+        } catch (err) {
+          this.post({ type: 'slideError', runId: run.runId, kind: message.kind, slideId: message.slideId, text: err instanceof Error ? err.message : String(err) });
+        }
+        return;
+      }
+      case 'drawn':
+        this.drawn = { slideId: message.slideId, kind: message.kind, runs: message.runs };
+        return;
+      case 'saveCsv':
+      case 'savePng': {
+        const where = await saveExport(message);
+        if (where) this.post({ type: 'notice', level: 'info', text: `Saved ${where}` });
+        return;
+      }
+    }
+  }
+}
+
+export function openMapsPanel(s: Services, runs: MapsRun[], onDispose: () => void): MapsPanel {
+  const title = runs.length === 2 ? `Attention: ${runs[0]?.title} | ${runs[1]?.title}` : `Attention: ${runs[0]?.title ?? ''}`;
+  const panel = vscode.window.createWebviewPanel(ATTENTION_MAPS_VIEW_TYPE, title, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(s.context.extensionUri, 'media')] });
+  panel.iconPath = vscode.Uri.joinPath(s.context.extensionUri, 'media', 'aem.svg');
+  return new MapsPanel(panel, s, runs, onDispose);
+}
