@@ -19,7 +19,8 @@ export function liveChartsCsp(cspSource: string, nonce: string): string {
   ].join('; ');
 }
 
-export function liveChartsHtml(p: LiveChartsPage): string {
+/** A webview page under that CSP: its stylesheet, one root element, and its bundle loaded by nonce. */
+export function webviewPageHtml(p: LiveChartsPage, title: string, root: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -27,12 +28,16 @@ export function liveChartsHtml(p: LiveChartsPage): string {
 <meta http-equiv="Content-Security-Policy" content="${liveChartsCsp(p.cspSource, p.nonce)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${p.styleUri}">
-<title>Live Charts</title>
+<title>${title}</title>
 </head>
 <body>
-<div id="aem-live-charts" data-aem-epochs="0"></div>
+${root}
 <script nonce="${p.nonce}" src="${p.scriptUri}"></script>
 </body>
 </html>
 `;
+}
+
+export function liveChartsHtml(p: LiveChartsPage): string {
+  return webviewPageHtml(p, 'Live Charts', '<div id="aem-live-charts" data-aem-epochs="0"></div>');
 }

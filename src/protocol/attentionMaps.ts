@@ -1,6 +1,9 @@
 // Messages between the extension host and the Attention Maps webview, both directions, validated on
 // arrival with zod as the live charts' are (the webview bundle includes this module).
 import { z } from 'zod';
+import { parseWith, type Parsed } from './parsed.js';
+
+export type { Parsed };
 
 export const ATTENTION_MAPS_PROTOCOL_VERSION = 1;
 
@@ -82,12 +85,6 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function parseWith<T>(schema: z.ZodType<T>, raw: unknown): Parsed<T> {
-  const r = schema.safeParse(raw);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') };
-}
 
 export function parseWebviewMessage(raw: unknown): Parsed<WebviewMessage> {
   return parseWith(WebviewMessageSchema, raw);

@@ -2,6 +2,9 @@
 // every message from the webview with `parseWebviewMessage`; the webview validates what the host sends
 // with `parseHostMessage` (its bundle includes this module).
 import { z } from 'zod';
+import { parseWith, type Parsed } from './parsed.js';
+
+export type { Parsed };
 
 export const LIVE_CHARTS_PROTOCOL_VERSION = 1;
 
@@ -100,12 +103,6 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; error: string };
-
-function parseWith<T>(schema: z.ZodType<T>, raw: unknown): Parsed<T> {
-  const r = schema.safeParse(raw);
-  return r.success ? { ok: true, value: r.data } : { ok: false, error: r.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ') };
-}
 
 export function parseWebviewMessage(raw: unknown): Parsed<WebviewMessage> {
   return parseWith(WebviewMessageSchema, raw);

@@ -1,34 +1,9 @@
-// The map view's side of the message channel: typed posts to the host, validated arrivals, and the
-// webview state API (kept while the panel is hidden and across a reload).
+// The attention maps view's channel to the extension host (webview/shared/hostBridge.ts), bound to its protocol.
 import { parseHostMessage, type HostMessage, type WebviewMessage } from '../../src/protocol/attentionMaps.js';
+import { connectToHost as connect, type HostBridge as Bridge } from '../shared/hostBridge.js';
 
-interface VsCodeApi {
-  postMessage(message: unknown): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-
-declare function acquireVsCodeApi(): VsCodeApi;
-
-export interface HostBridge {
-  post(message: WebviewMessage): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-  onMessage(handler: (message: HostMessage) => void): void;
-}
+export type HostBridge = Bridge<HostMessage, WebviewMessage>;
 
 export function connectToHost(): HostBridge {
-  const api = acquireVsCodeApi();
-  return {
-    post: (message) => api.postMessage(message),
-    getState: () => api.getState(),
-    setState: (state) => api.setState(state),
-    onMessage: (handler) => {
-      window.addEventListener('message', (event: MessageEvent<unknown>) => {
-        const parsed = parseHostMessage(event.data);
-        if (parsed.ok) handler(parsed.value);
-        else console.warn(`attention maps: ignored an invalid message from the host: ${parsed.error}`);
-      });
-    },
-  };
+  return connect<HostMessage, WebviewMessage>('attention maps', parseHostMessage);
 }
