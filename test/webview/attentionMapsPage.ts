@@ -2,15 +2,12 @@
 // page (strict CSP, nonce) from a fake webview origin, a stand-in acquireVsCodeApi that records posts
 // and keeps state, the theme variables of the live-charts page, and a host that answers each
 // `requestSlide` from real runs through the real data layer (RunMaps).
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { attentionMapsHtml } from '../../src/attentionMaps/html.js';
 import { mapRunMessage, slideMapMessage } from '../../src/attentionMaps/messages.js';
 import type { RunMaps } from '../../src/attentionMaps/runMaps.js';
 import type { HostMessage, MapRun, SlideMapMessage } from '../../src/protocol/attentionMaps.js';
-import { repoRoot } from '../vscode/harness/tools.js';
-import { BODY_CLASS, ORIGIN, themeCss, type ThemeName } from './liveChartsPage.js';
+import { BODY_CLASS, ORIGIN, openWebviewPage, type ThemeName } from './liveChartsPage.js';
 
 export interface HostRun {
   runId: string;
@@ -62,43 +59,7 @@ export async function openMapsView(
   runs: HostRun[],
   options: { theme?: ThemeName; state?: unknown; width?: number; height?: number; transform?: (m: SlideMapMessage) => SlideMapMessage } = {},
 ): Promise<MapsPage> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 1400, height: options.height ?? 900 }, deviceScaleFactor: 1 });
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console: ${m.text()}`);
-  });
-  await page.addInitScript((initial: unknown) => {
-    const w = window as unknown as Record<string, unknown>;
-    const posted: unknown[] = [];
-    const violations: string[] = [];
-    let state: unknown = initial ?? undefined;
-    w.__posted = posted;
-    w.__csp = violations;
-    w.__state = () => state;
-    document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective} blocked ${e.blockedURI}`));
-    w.acquireVsCodeApi = () => ({
-      postMessage: (m: unknown) => posted.push(JSON.parse(JSON.stringify(m))),
-      getState: () => state,
-      setState: (s: unknown) => {
-        state = JSON.parse(JSON.stringify(s));
-      },
-    });
-  }, options.state ?? null);
-  const files: Record<string, { body: string | Buffer; type: string }> = {
-    '/index.html': { body: mapsPageHtml(options.theme ?? 'dark'), type: 'text/html' },
-    '/theme.css': { body: themeCss(), type: 'text/css' },
-    '/media/attentionMaps.css': { body: readFileSync(path.join(repoRoot, 'media', 'attentionMaps.css')), type: 'text/css' },
-    '/media/dist/attentionMaps.js': { body: readFileSync(path.join(repoRoot, 'media', 'dist', 'attentionMaps.js')), type: 'text/javascript' },
-  };
-  await page.route(`${ORIGIN}/**`, async (route) => {
-    const file = files[new URL(route.request().url()).pathname];
-    if (file) await route.fulfill({ status: 200, body: file.body, contentType: file.type });
-    else await route.fulfill({ status: 404, body: 'not found' });
-  });
-  await page.goto(`${ORIGIN}/index.html`);
-  await page.waitForFunction(() => 'aemAttentionMaps' in window);
+  const { page, errors } = await openWebviewPage(browser, { html: mapsPageHtml(options.theme ?? 'dark'), bundle: 'attentionMaps', readyGlobal: 'aemAttentionMaps', state: options.state, width: options.width ?? 1400, height: options.height ?? 900 });
   const send = async (message: HostMessage) => {
     await page.evaluate((m) => window.dispatchEvent(new MessageEvent('message', { data: m })), message);
   };

@@ -154,8 +154,16 @@ export interface PanelDescription {
   chartCount: number;
 }
 
-export async function openWebview(browser: Browser, options: { theme?: ThemeName; state?: unknown; width?: number; height?: number } = {}): Promise<WebviewPage> {
-  const context = await browser.newContext({ viewport: { width: options.width ?? 900, height: options.height ?? 1300 }, deviceScaleFactor: 1 });
+/**
+ * A webview bundle in a page served from ORIGIN, as VS Code would give it: a fake acquireVsCodeApi that
+ * records posts and keeps state, CSP violations and page errors collected, the theme CSS and the
+ * view's own CSS and bundle from media/. Resolves once the bundle has published `readyGlobal`.
+ */
+export async function openWebviewPage(
+  browser: Browser,
+  o: { html: string; bundle: string; readyGlobal: string; state?: unknown; width: number; height: number },
+): Promise<{ page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: { width: o.width, height: o.height }, deviceScaleFactor: 1 });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
@@ -178,12 +186,12 @@ export async function openWebview(browser: Browser, options: { theme?: ThemeName
         state = JSON.parse(JSON.stringify(s));
       },
     });
-  }, options.state ?? null);
+  }, o.state ?? null);
   const files: Record<string, { body: string | Buffer; type: string }> = {
-    '/index.html': { body: pageHtml(options.theme ?? 'dark'), type: 'text/html' },
+    '/index.html': { body: o.html, type: 'text/html' },
     '/theme.css': { body: themeCss(), type: 'text/css' },
-    '/media/liveCharts.css': { body: readFileSync(path.join(repoRoot, 'media', 'liveCharts.css')), type: 'text/css' },
-    '/media/dist/liveCharts.js': { body: readFileSync(path.join(repoRoot, 'media', 'dist', 'liveCharts.js')), type: 'text/javascript' },
+    [`/media/${o.bundle}.css`]: { body: readFileSync(path.join(repoRoot, 'media', `${o.bundle}.css`)), type: 'text/css' },
+    [`/media/dist/${o.bundle}.js`]: { body: readFileSync(path.join(repoRoot, 'media', 'dist', `${o.bundle}.js`)), type: 'text/javascript' },
   };
   await page.route(`${ORIGIN}/**`, async (route) => {
     const file = files[new URL(route.request().url()).pathname];
@@ -191,7 +199,12 @@ export async function openWebview(browser: Browser, options: { theme?: ThemeName
     else await route.fulfill({ status: 404, body: 'not found' });
   });
   await page.goto(`${ORIGIN}/index.html`);
-  await page.waitForFunction(() => 'aemLiveCharts' in window);
+  await page.waitForFunction((name) => name in window, o.readyGlobal);
+  return { page, errors };
+}
+
+export async function openWebview(browser: Browser, options: { theme?: ThemeName; state?: unknown; width?: number; height?: number } = {}): Promise<WebviewPage> {
+  const { page, errors } = await openWebviewPage(browser, { html: pageHtml(options.theme ?? 'dark'), bundle: 'liveCharts', readyGlobal: 'aemLiveCharts', state: options.state, width: options.width ?? 900, height: options.height ?? 1300 });
   const send = async (message: HostMessage) => {
     await page.evaluate((m) => window.dispatchEvent(new MessageEvent('message', { data: m })), message);
   };
