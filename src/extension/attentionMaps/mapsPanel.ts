@@ -1,7 +1,6 @@
 // One Attention Maps editor panel: its page (strict CSP, bundle from media/dist), every message from it
 // validated, the slide list of each run sent on `ready`, and each slide read from its run's pack on
 // request. Nothing is kept alive while hidden: the webview restores its own state when shown again.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { attentionMapsHtml } from '../../attentionMaps/html.js';
 import { mapRunMessage, slideMapMessage } from '../../attentionMaps/messages.js';
@@ -9,6 +8,7 @@ import { RunMaps } from '../../attentionMaps/runMaps.js';
 import { ATTENTION_MAPS_PROTOCOL_VERSION, parseWebviewMessage, type HostMessage, type WebviewMessage } from '../../protocol/attentionMaps.js';
 import { saveExport } from '../liveCharts/exportSave.js';
 import type { Services } from '../services.js';
+import { loadWebviewPage, receiveValidated } from '../webviewHost.js';
 
 export const ATTENTION_MAPS_VIEW_TYPE = 'aemStudio.attentionMaps';
 const DEFAULT_TOP_K = 20;
@@ -42,14 +42,7 @@ export class MapsPanel implements vscode.Disposable {
     readonly runs: MapsRun[],
     onDispose: () => void,
   ) {
-    const media = vscode.Uri.joinPath(s.context.extensionUri, 'media');
-    panel.webview.options = { enableScripts: true, localResourceRoots: [media] };
-    panel.webview.html = attentionMapsHtml({
-      cspSource: panel.webview.cspSource,
-      scriptUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'attentionMaps.js')).toString(),
-      styleUri: panel.webview.asWebviewUri(vscode.Uri.joinPath(media, 'attentionMaps.css')).toString(),
-      nonce: randomBytes(18).toString('base64'),
-    });
+    loadWebviewPage(panel.webview, s.context.extensionUri, 'attentionMaps', attentionMapsHtml);
     this.disposables.push(
       panel.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
       panel.onDidDispose(() => {
@@ -72,20 +65,15 @@ export class MapsPanel implements vscode.Disposable {
     void this.panel.webview.postMessage(message);
   }
 
-  private async receive(raw: unknown): Promise<void> {
-    const parsed = parseWebviewMessage(raw);
-    if (!parsed.ok) {
-      this.rejected++;
-      this.s.log.warn(`attention maps: ignored an invalid message from the webview (${parsed.error})`);
-      return;
-    }
-    try {
-      await this.handle(parsed.value);
-    } catch (err) {
-      const text = err instanceof Error ? err.message : String(err);
-      this.s.log.error(`attention maps: ${text}`);
-      this.post({ type: 'notice', level: 'error', text });
-    }
+  private receive(raw: unknown): Promise<void> {
+    return receiveValidated(raw, {
+      view: 'attention maps',
+      parse: parseWebviewMessage,
+      log: this.s.log,
+      handle: (m) => this.handle(m),
+      rejected: () => this.rejected++,
+      notifyError: (text) => this.post({ type: 'notice', level: 'error', text }),
+    });
   }
 
   private runMaps(run: MapsRun): RunMaps {

@@ -1,12 +1,12 @@
 // The Live Charts webview view (aemStudio.liveCharts): its page (strict CSP, bundle from media/dist),
 // every message from it validated before use, and the feed of run data it is sent. Nothing runs while
 // the view is closed; when it opens again the webview restores its own state and asks for its runs.
-import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { liveChartsHtml } from '../../liveCharts/html.js';
 import { LIVE_CHARTS_PROTOCOL_VERSION, parseWebviewMessage, type HostMessage, type WebviewMessage } from '../../protocol/liveCharts.js';
 import type { RunRecord } from '../core/runScan.js';
 import type { Services } from '../services.js';
+import { loadWebviewPage, receiveValidated } from '../webviewHost.js';
 import { readSettings } from '../settings.js';
 import { saveExport } from './exportSave.js';
 import { RunFeed } from './runFeed.js';
@@ -51,16 +51,9 @@ export class LiveChartsViewProvider implements vscode.WebviewViewProvider, vscod
   }
 
   resolveWebviewView(view: vscode.WebviewView): void {
-    const media = vscode.Uri.joinPath(this.s.context.extensionUri, 'media');
     this.view = view;
     this.ready = false;
-    view.webview.options = { enableScripts: true, localResourceRoots: [media] };
-    view.webview.html = liveChartsHtml({
-      cspSource: view.webview.cspSource,
-      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'dist', 'liveCharts.js')).toString(),
-      styleUri: view.webview.asWebviewUri(vscode.Uri.joinPath(media, 'liveCharts.css')).toString(),
-      nonce: randomBytes(18).toString('base64'),
-    });
+    loadWebviewPage(view.webview, this.s.context.extensionUri, 'liveCharts', liveChartsHtml);
     const subscriptions = [
       view.webview.onDidReceiveMessage((raw: unknown) => void this.receive(raw)),
       view.onDidChangeVisibility(() => {
@@ -107,19 +100,15 @@ export class LiveChartsViewProvider implements vscode.WebviewViewProvider, vscod
     if (this.view?.visible && this.ready) void this.view.webview.postMessage(message);
   }
 
-  private async receive(raw: unknown): Promise<void> {
-    const parsed = parseWebviewMessage(raw);
-    if (!parsed.ok) {
-      this.rejected++;
-      this.s.log.warn(`live charts: ignored an invalid message from the webview (${parsed.error})`);
-      return;
-    }
-    try {
-      await this.handle(parsed.value);
-    } catch (err) {
-      this.s.log.error(`live charts: ${err instanceof Error ? err.message : String(err)}`);
-      this.post({ type: 'notice', level: 'error', text: err instanceof Error ? err.message : String(err) });
-    }
+  private receive(raw: unknown): Promise<void> {
+    return receiveValidated(raw, {
+      view: 'live charts',
+      parse: parseWebviewMessage,
+      log: this.s.log,
+      handle: (m) => this.handle(m),
+      rejected: () => this.rejected++,
+      notifyError: (text) => this.post({ type: 'notice', level: 'error', text }),
+    });
   }
 
   private async handle(message: WebviewMessage): Promise<void> {
