@@ -25,7 +25,7 @@ describe('AEM Studio on a SLURM cluster (real VS Code extension host)', function
       this.skip();
     }
     const a = await api();
-    const uri = writeTinyExperiment('cluster-tree', 40, {
+    const uri = writeTinyExperiment('cluster-tree', 20, {
       seeds: [0],
       compute: { backend: 'cpu', cluster: { scheduler: 'slurm', cpus: 1, time: '00:15:00', extraArgs: ['--hold'] } },
     });
