@@ -37,33 +37,31 @@ function truthFolder(candidates: string[]): string | undefined {
   return candidates.map((d) => path.join(d, 'instance_truth')).find((d) => existsSync(d));
 }
 
-function numberOf(v: unknown): number | undefined {
-  const first = ArrayBuffer.isView(v) || Array.isArray(v) ? (v as ArrayLike<unknown>)[0] : v;
-  if (typeof first === 'bigint') return Number(first);
-  return typeof first === 'number' ? first : undefined;
+export interface CoordAttributes {
+  patchSize?: number;
+  patchLevel?: number;
+  /** Why the attributes could not be read (the file named), so the view says where the size came from. */
+  note?: string;
 }
 
 /** patch_size and patch_level of a slide's h5 `coords`, where stored (CLAM writes both). */
-export async function coordAttributes(files: DatasetFiles, slideId: string): Promise<{ patchSize?: number; patchLevel?: number }> {
+export async function coordAttributes(files: DatasetFiles, slideId: string): Promise<CoordAttributes> {
   const h5 = files.h5Of(slideId);
   if (!h5) return {};
   try {
-    // h5wasm is ESM-only: imported dynamically, so that the CommonJS extension bundle can load it too.
-    const { default: h5wasm } = await import('h5wasm/node');
-    await h5wasm.ready;
-    const f = new h5wasm.File(h5.file, 'r');
-    try {
-      const coords = f.get(h5.coords);
-      if (!(coords instanceof h5wasm.Dataset)) return {};
-      const size = numberOf(coords.attrs.patch_size?.value);
-      const level = numberOf(coords.attrs.patch_level?.value);
-      return { ...(size !== undefined ? { patchSize: size } : {}), ...(level !== undefined ? { patchLevel: level } : {}) };
-    } finally {
-      f.close();
-    }
-  } catch {
-    // A feature file that cannot be opened only costs the attribute: the spacing of the coordinates is used.
-    return {};
+    // Imported on first use: h5wasm is an ES module whose start-up the extension need not pay for until a map is shown.
+    const { datasetInfo, scalarAttr, withH5File } = await import('../data/h5File.js');
+    return await withH5File(h5.file, { file: h5.file }, (f, m): CoordAttributes => {
+      if (!datasetInfo(f, m, h5.coords)) return { note: `${h5.file}: has no dataset ${h5.coords}, so the patch size is the spacing of the coordinates.` };
+      const size = scalarAttr(f, h5.coords, 'patch_size');
+      const level = scalarAttr(f, h5.coords, 'patch_level');
+      return { ...(typeof size === 'number' ? { patchSize: size } : {}), ...(typeof level === 'number' ? { patchLevel: level } : {}) };
+    });
+  } catch (err) {
+    // The map still draws (from the spacing of the coordinates), but says that the attributes were not read.
+    const why = err instanceof Error ? err.message : String(err);
+    const named = why.includes(h5.file) ? why : `${h5.file}: ${why}`;
+    return { note: `${named} The patch_size of ${h5.coords} could not be read, so the patch size is the spacing of the coordinates.` };
   }
 }
 

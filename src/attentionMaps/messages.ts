@@ -27,6 +27,7 @@ export function slideMapMessage(runId: string, kind: EpochKind, m: SlideMap): Sl
     patchSize: m.patch.size,
     patchSource: m.patch.source,
     patchLevel: m.patch.level ?? null,
+    patchNote: m.patchNote ?? null,
     tumour: m.tumour ?? null,
   };
 }

@@ -29,6 +29,8 @@ export interface SlideMap {
   attention: Float32Array;
   coords: Int32Array | undefined;
   patch: PatchSize;
+  /** Why the h5 patch size could not be read, when it could not. */
+  patchNote: string | undefined;
   /** Indices of true tumour patches; undefined without instance truth. */
   tumour: number[] | undefined;
 }
@@ -98,6 +100,6 @@ export class RunMaps {
     const attrs = coords ? await coordAttributes(this.files, slideId) : {};
     const truth = readTruth(this.files, slideId);
     const tumour = truth && truth.length === meta.n ? Array.from(truth.keys()).filter((i) => truth[i] === 1) : undefined;
-    return { slideId, n: meta.n, heads: meta.heads, attention, coords, patch: patchSizeOf(coords, attrs), tumour };
+    return { slideId, n: meta.n, heads: meta.heads, attention, coords, patch: patchSizeOf(coords, attrs), patchNote: attrs.note, tumour };
   }
 }

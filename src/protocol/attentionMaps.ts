@@ -60,6 +60,8 @@ export const SlideMapSchema = z.object({
   patchSize: z.number().positive(),
   patchSource: z.enum(['attribute', 'spacing', 'index']),
   patchLevel: z.number().int().nullable(),
+  /** Why the h5 `coords` attributes could not be read (the file named); null when they were, or are absent. */
+  patchNote: z.string().max(2000).nullable(),
   tumour: z.array(z.number().int().nonnegative()).max(MAX_PATCHES).nullable(),
 });
 export type SlideMapMessage = z.infer<typeof SlideMapSchema>;

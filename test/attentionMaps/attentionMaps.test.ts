@@ -132,6 +132,7 @@ describe('attention maps of a real run (tiny synthetic preset)', () => {
     assert.equal(slide.attention.length, slide.n);
     assert.equal(slide.coords?.length, slide.n * 2);
     assert.deepEqual(slide.patch, { size: PATCH_SIZE, source: 'attribute', level: 0 });
+    assert.equal(slide.patchNote, undefined);
     assert.ok(slide.tumour && slide.tumour.length > 0);
     const mass = slide.tumour.reduce((s, i) => s + (slide.attention[i] as number), 0);
     assert.ok(Math.abs(mass - (positive.tumourMass as number)) < 1e-9);

@@ -20,7 +20,7 @@ function slide(runId: string): SlideMapMessage {
   const sum = raw.reduce((s, v) => s + v, 0);
   const coords: number[] = [];
   for (let i = 0; i < N; i++) coords.push((i % side) * 256, Math.floor(i / side) * 256);
-  return { runId, kind: 'best', slideId: 'big', n: N, heads: 1, attention: raw.map((v) => v / sum), coords, patchSize: 256, patchSource: 'attribute', patchLevel: 0, tumour: null };
+  return { runId, kind: 'best', slideId: 'big', n: N, heads: 1, attention: raw.map((v) => v / sum), coords, patchSize: 256, patchSource: 'attribute', patchLevel: 0, patchNote: null, tumour: null };
 }
 
 function mapRun(runId: string): MapRun {

@@ -314,7 +314,7 @@ export class AttentionMapsPanel {
       } else if (map) {
         p.pane.setData(map, this.state.head, this.state.scale, this.lut);
         p.pane.message.textContent = map.coords
-          ? `${map.n} patches · patch ${map.patchSize} px (${map.patchSource === 'attribute' ? `h5 patch_size${map.patchLevel !== null ? `, level ${map.patchLevel}` : ''}` : 'coordinate spacing'})`
+          ? `${map.n} patches · patch ${map.patchSize} px (${map.patchSource === 'attribute' ? `h5 patch_size${map.patchLevel !== null ? `, level ${map.patchLevel}` : ''}` : 'coordinate spacing'})${map.patchNote ? `. ${map.patchNote}` : ''}`
           : `This run has no patch coordinates: ${map.n} patches laid out by instance index.`;
         p.top = topPatches(p.pane.data?.row ?? [], this.state.topK ?? this.defaultTopK, p.pane.data?.order);
         this.renderTopk(p);
