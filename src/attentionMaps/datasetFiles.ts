@@ -1,14 +1,44 @@
 // Where a run's dataset keeps what the map view needs besides the run: the h5 file of a slide (for the
-// patch_size / patch_level attributes of `coords`) and the instance truth folder (synthetic presets).
+// patch_size / patch_level attributes of `coords`) and its instance truth (the truth folder of the
+// synthetic presets, or data.instanceTruth's CSV of tumour patches matched by coordinates).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
+import { readTumourPatchesCsv, truthFromPatches, type TumourPatches } from '../data/tumourPatchesCsv.js';
 import { syntheticDatasetDir } from '../trainer/resolveData.js';
 
 export interface DatasetFiles {
   /** The h5 file holding the slide and the path of its coords dataset inside it. */
   h5Of(slideId: string): { file: string; coords: string } | undefined;
   truthDir: string | undefined;
+  /** data.instanceTruth, resolved. */
+  tumourCsv?: string | undefined;
+}
+
+/** A run's instance truth, per slide: one byte per instance (1 = tumour). */
+export interface InstanceTruth {
+  /** True when the truth comes from coordinates (data.instanceTruth), so the slide list must read them. */
+  byCoords: boolean;
+  /** Why the truth could not be read (the file named): the maps then show no tumour. */
+  problem: string | undefined;
+  of(slideId: string, n: number, coords: ArrayLike<number> | undefined): Uint8Array | undefined;
+}
+
+export function instanceTruth(files: DatasetFiles): InstanceTruth {
+  const csv = files.tumourCsv;
+  if (!csv) return { byCoords: false, problem: undefined, of: (slideId) => readTruth(files, slideId) };
+  let patches: TumourPatches | undefined;
+  let problem: string | undefined;
+  try {
+    patches = readTumourPatchesCsv(csv);
+  } catch (err) {
+    problem = `No tumour outline: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  return {
+    byCoords: true,
+    problem,
+    of: (slideId, n, coords) => (patches && coords ? truthFromPatches(patches.bySlide.get(slideId), coords, n).truth : undefined),
+  };
 }
 
 export function datasetFiles(experiment: Experiment, baseDir: string): DatasetFiles {
@@ -18,14 +48,17 @@ export function datasetFiles(experiment: Experiment, baseDir: string): DatasetFi
     const truth = path.join(dir, 'instance_truth');
     return { h5Of: (id) => existing(path.join(dir, 'h5_files', `${id}.h5`), 'coords'), truthDir: existsSync(truth) ? truth : undefined };
   }
-  if (!data.features) return { h5Of: () => undefined, truthDir: undefined };
+  // As the engine does (src/data/datasetScan.ts): data.instanceTruth, where given, instead of a truth folder.
+  const tumourCsv = data.instanceTruth ? path.resolve(baseDir, data.instanceTruth) : undefined;
+  const truth = (folders: string[]) => (tumourCsv ? { truthDir: undefined, tumourCsv } : { truthDir: truthFolder(folders) });
+  if (!data.features) return { h5Of: () => undefined, ...truth([]) };
   const features = path.resolve(baseDir, data.features);
   if (data.format === 'acmil') {
-    return { h5Of: (id) => existing(features, `${id}/coords`), truthDir: truthFolder([path.dirname(features)]) };
+    return { h5Of: (id) => existing(features, `${id}/coords`), ...truth([path.dirname(features)]) };
   }
   return {
     h5Of: (id) => existing(path.join(features, 'h5_files', `${id}.h5`), 'coords') ?? existing(path.join(features, `${id}.h5`), 'coords'),
-    truthDir: truthFolder([features, path.dirname(features)]),
+    ...truth([features, path.dirname(features)]),
   };
 }
 

@@ -42,6 +42,8 @@ export const MapRunSchema = z.object({
   kinds: z.array(RunKindSchema),
   /** Why a kind could not be listed (a missing or damaged file, named). */
   problems: z.array(z.string()),
+  /** Why the run's instance truth (data.instanceTruth) could not be read; null when it was, or there is none. */
+  truthNote: z.string().max(4000).nullable(),
 });
 export type MapRun = z.infer<typeof MapRunSchema>;
 

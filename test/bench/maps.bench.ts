@@ -24,7 +24,7 @@ function slide(runId: string): SlideMapMessage {
 }
 
 function mapRun(runId: string): MapRun {
-  return { runId, title: runId, problems: [], kinds: [{ kind: 'best', epoch: 0, classes: ['normal', 'tumor'], meanTumourMass: null, slides: [{ slideId: 'big', split: 'test', label: 1, labelName: 'tumor', predicted: 1, predictedName: 'tumor', probability: 0.9, correct: true, entropy: 10, n: N, heads: 1, hasCoords: true, tumourMass: null }] }] };
+  return { runId, title: runId, problems: [], truthNote: null, kinds: [{ kind: 'best', epoch: 0, classes: ['normal', 'tumor'], meanTumourMass: null, slides: [{ slideId: 'big', split: 'test', label: 1, labelName: 'tumor', predicted: 1, predictedName: 'tumor', probability: 0.9, correct: true, entropy: 10, n: N, heads: 1, hasCoords: true, tumourMass: null }] }] };
 }
 
 function median(xs: number[]): number {

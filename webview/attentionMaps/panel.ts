@@ -293,7 +293,7 @@ export class AttentionMapsPanel {
       p.pane.highlighted = null;
       const kind = this.kindOf(p.run);
       const row = kind?.slides.find((r) => r.slideId === slideId);
-      p.summary.textContent = summaryText(row, kind);
+      p.summary.textContent = [summaryText(row, kind), p.run.truthNote].filter(Boolean).join(' · ');
       if (!slideId) {
         this.clearPane(p, this.runs.length > 0 ? 'No slide matches the filters.' : '');
         continue;

@@ -94,7 +94,7 @@ export class MapsPanel implements vscode.Disposable {
           try {
             return mapRunMessage(r.runId, r.title, this.runMaps(r));
           } catch (err) {
-            return { runId: r.runId, title: r.title, kinds: [], problems: [err instanceof Error ? err.message : String(err)] };
+            return { runId: r.runId, title: r.title, kinds: [], problems: [err instanceof Error ? err.message : String(err)], truthNote: null };
           }
         });
         this.ready = true;
