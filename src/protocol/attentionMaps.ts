@@ -7,6 +7,9 @@ export type { Parsed };
 
 export const ATTENTION_MAPS_PROTOCOL_VERSION = 1;
 
+/** The webview panel type: package.json activates on `onWebviewPanel:` it, so panels come back after a reload. */
+export const ATTENTION_MAPS_VIEW_TYPE = 'aemStudio.attentionMaps';
+
 export const EpochKindSchema = z.enum(['best', 'last']);
 
 export const SlideRowSchema = z.object({
@@ -89,11 +92,18 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 
-
 export function parseWebviewMessage(raw: unknown): Parsed<WebviewMessage> {
   return parseWith(WebviewMessageSchema, raw);
 }
 
 export function parseHostMessage(raw: unknown): Parsed<HostMessage> {
   return parseWith(HostMessageSchema, raw);
+}
+
+/** What the extension needs of a panel's saved webview state to bring it back after a reload: its runs. */
+const RestoredStateSchema = z.object({ runIds: z.array(z.string().min(1).max(500)).min(1).max(2) });
+export type RestoredState = z.infer<typeof RestoredStateSchema>;
+
+export function parseRestoredState(raw: unknown): Parsed<RestoredState> {
+  return parseWith(RestoredStateSchema, raw);
 }

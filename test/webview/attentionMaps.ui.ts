@@ -14,7 +14,7 @@ import { viridisLut } from '../../src/attentionMaps/colourMap.js';
 import { RunMaps } from '../../src/attentionMaps/runMaps.js';
 import { errorsFirst } from '../../src/attentionMaps/slideRows.js';
 import { topPatches } from '../../src/attentionMaps/topk.js';
-import { parseWebviewMessage } from '../../src/protocol/attentionMaps.js';
+import { parseRestoredState, parseWebviewMessage } from '../../src/protocol/attentionMaps.js';
 import { trainSynthetic } from '../helpers/syntheticRun.js';
 import { repoRoot } from '../vscode/harness/tools.js';
 import { initMessage, openMapsView, type HostRun, type MapsDescription, type MapsPage } from './attentionMapsPage.js';
@@ -233,6 +233,8 @@ describe('Attention Maps webview (headless Chromium, real runs)', () => {
     await settled(w, d.slides[1]);
     const state = await w.savedState();
     assert.equal((state as { scale: string }).scale, 'percentile');
+    // What the extension's panel serializer reads after a VS Code reload to reopen the same runs.
+    assert.deepEqual(parseRestoredState(state), { ok: true, value: { runIds: [abmil.runId] } });
     await w.page.context().close();
     const again = await openMapsView(browser, [abmil], { state });
     await again.send(initMessage([abmil]));

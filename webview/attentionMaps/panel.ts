@@ -133,6 +133,7 @@ export class AttentionMapsPanel {
     switch (message.type) {
       case 'init':
         this.runs = message.runs;
+        this.state = { ...this.state, runIds: message.runs.map((r) => r.runId) };
         this.defaultTopK = message.topK;
         this.cache.clear();
         this.errors.clear();
