@@ -14,6 +14,10 @@ const Common = {
   /** Runs the cell used, and why others were left out (still running, no value at that epoch...). */
   runsUsed: z.number().int(),
   notes: z.array(z.string()),
+  /** "<experiment>/<run folder>" of every run the cell selected (the renderer's "Attention maps…" opens them). Absent in outputs saved before it existed. */
+  runNames: z.array(z.string()).max(10_000).optional(),
+  /** How many of those runs were training when the cell ran (a `live: true` cell runs again while this is above 0). */
+  training: z.number().int().nonnegative().optional(),
 };
 
 export const TableCellSchema = z.object({
