@@ -14,7 +14,7 @@ export interface AttentionMapsApi {
   /** Every open map panel, newest last. */
   snapshots(): MapsPanelSnapshot[];
   /** Opens the maps of these runs (one, or two side by side); returns the run ids shown. */
-  openRuns(runIds: string[]): Promise<string[]>;
+  open(runs: MapsRun[]): string[];
 }
 
 /** The runs of the workspace with these ids, in the order given; ids no run has are left out. */
@@ -65,14 +65,6 @@ export function registerAttentionMaps(s: Services, view: vscode.TreeView<AemNode
     panels.push(panel);
     return runs.map((r) => r.runId);
   };
-  const openRuns = async (runIds: string[]): Promise<string[]> => {
-    const nodes = await findRuns(s, runIds.slice(0, 2));
-    if (nodes.length === 0) {
-      void vscode.window.showInformationMessage(`AEM: no run ${runIds.join(', ')} in this workspace.`);
-      return [];
-    }
-    return show(nodes.map(mapsRun));
-  };
   const restore = async (webviewPanel: vscode.WebviewPanel, state: unknown): Promise<void> => {
     const saved = parseRestoredState(state);
     const nodes = saved.ok ? await findRuns(s, saved.value.runIds) : [];
@@ -93,5 +85,5 @@ export function registerAttentionMaps(s: Services, view: vscode.TreeView<AemNode
     vscode.window.registerWebviewPanelSerializer(ATTENTION_MAPS_VIEW_TYPE, { deserializeWebviewPanel: restore }),
     { dispose: () => panels.splice(0).forEach((p) => p.panel.dispose()) },
   );
-  return { snapshots: () => panels.map((p) => p.snapshot()), openRuns };
+  return { snapshots: () => panels.map((p) => p.snapshot()), open: (runs) => show(runs.slice(0, 2)) };
 }
