@@ -35,7 +35,8 @@ export function compareSeedsNotebook(experiment: string, sweepKeys: string[], ba
     '- `at`: `best` (by val AUROC + val F1), `last` or an epoch number (1 = the first)',
     '- `show`: `table`, `curves`, `scatter` (`x`, `y`), `topk` (`split`) or `sensitivity` (`x: aem.lambda`, `lines: aem.schedule`)',
     '- `baseline` (table): the group the paired Wilcoxon signed-rank test compares with, e.g. `{aem.lambda: 0}`',
-    '- `include: all` also uses runs that are still training or stopped',
+    '- `include`: `live` (default: finished runs and runs training now, at their best epoch so far), `done` (finished only) or `all` (also stopped and interrupted runs)',
+    '- `live: true` runs the cell again every 5 s while its runs train',
   ].join('\n');
   return {
     cells: [

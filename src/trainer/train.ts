@@ -83,7 +83,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const test = bySplit('test');
   const nClasses = index.classes.length;
   const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
-  const truthOf = index.truthDir ? instanceTruthLookup(index.truthDir) : undefined;
+  const truthOf = instanceTruthLookup(index, (message) => log('warn', message));
 
   const dims = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, 'hidden' in exp.model ? exp.model.hidden : undefined), nClasses };
   const epochs = exp.train.epochs;

@@ -12,7 +12,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadRuns } from '../../src/notebook/collect.js';
 import { runComparison } from '../../src/notebook/compare.js';
 import { parseQuery } from '../../src/notebook/query.js';
-import { COMPARISON_MIME, type ComparisonOutput } from '../../src/protocol/notebook.js';
+import { COMPARISON_MIME, parseRendererMessage, type ComparisonOutput } from '../../src/protocol/notebook.js';
 import { writeStore } from '../notebook/fixture.js';
 import { ensureTools, repoRoot } from '../vscode/harness/tools.js';
 
@@ -72,7 +72,9 @@ function themeCss(theme: Theme): string {
 }
 
 // 'strict-dynamic' lets the nonce'd loader import the renderer module, as VS Code's output webview does.
-function pageHtml(): string {
+// With `messaging`, the renderer context has postMessage (VS Code gives it to renderers with
+// requiresMessaging); what the renderer posts is kept in window.__posted.
+function pageHtml(messaging: boolean): string {
   const csp = `default-src 'none'; img-src ${ORIGIN} data:; style-src ${ORIGIN}; script-src 'nonce-${NONCE}' 'strict-dynamic'; font-src ${ORIGIN}`;
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8">
@@ -81,7 +83,8 @@ function pageHtml(): string {
 </head><body><div id="outputs"></div>
 <script type="module" nonce="${NONCE}">
 import { activate } from '${ORIGIN}/media/dist/notebookRenderer.js';
-const renderer = activate({ workspace: { isTrusted: true }, setState() {}, getState() { return undefined; } });
+window.__posted = [];
+const renderer = activate({ workspace: { isTrusted: true }, setState() {}, getState() { return undefined; }${messaging ? ', postMessage(m) { window.__posted.push(m); }' : ''} });
 window.__render = (id, mime, payload) => {
   const element = document.createElement('div');
   element.id = id;
@@ -101,7 +104,7 @@ interface RendererPage {
   violations(): Promise<string[]>;
 }
 
-async function openPage(browser: Browser, theme: Theme): Promise<RendererPage> {
+async function openPage(browser: Browser, theme: Theme, messaging = true): Promise<RendererPage> {
   const context = await browser.newContext({ viewport: { width: 960, height: 700 }, deviceScaleFactor: 1 });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ORIGIN });
   const page = await context.newPage();
@@ -116,7 +119,7 @@ async function openPage(browser: Browser, theme: Theme): Promise<RendererPage> {
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI}`));
   });
   const files: Record<string, { body: string | Buffer; type: string }> = {
-    '/index.html': { body: pageHtml(), type: 'text/html' },
+    '/index.html': { body: pageHtml(messaging), type: 'text/html' },
     '/theme.css': { body: themeCss(theme), type: 'text/css' },
     '/media/dist/notebookRenderer.js': { body: readFileSync(path.join(repoRoot, 'media', 'dist', 'notebookRenderer.js')), type: 'text/javascript' },
   };
@@ -246,6 +249,44 @@ describe('notebook renderer (headless Chromium, strict CSP)', () => {
       await r.page.context().close();
     });
   }
+
+  it('has an "Attention maps…" button that posts the output\'s run names, where the renderer can post', async () => {
+    const r = await openPage(browser, 'light');
+    const posted = () => r.page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted);
+    const table = payloads.table;
+    assert.equal(table.runNames?.length, 20, 'the 20 finished runs (the interrupted one is left out)');
+    await r.render('maps-table', table);
+    const button = r.page.locator('#maps-table vscode-button[data-action="attention-maps"]');
+    assert.equal(await button.textContent(), 'Attention maps…');
+    assert.equal(await button.getAttribute('title'), 'Open the attention maps of one or two of these 20 runs');
+    await button.click();
+    await r.page.locator('#maps-table .aem-maps [role="status"]', { hasText: 'Pick the runs' }).waitFor();
+    const [message] = (await posted()) as unknown[];
+    assert.deepEqual(parseRendererMessage(message), { ok: true, value: { type: 'openAttentionMaps', runNames: table.runNames } });
+
+    const two = runComparison(parseQuery('runs: [exp-cos/lambda0-s0-*, exp-cos/lambda0.1-s0-*]\nshow: curves'), loadRuns([store]));
+    await r.render('maps-two', two);
+    assert.equal(await r.page.locator('#maps-two vscode-button[data-action="attention-maps"]').getAttribute('title'), `Open the attention maps of ${two.runNames?.join(' and ')}`);
+    await r.page.locator('#maps-two vscode-button[data-action="attention-maps"]').click();
+    assert.deepEqual(((await posted()) as { runNames: string[] }[])[1]?.runNames, two.runNames);
+
+    // An output saved before outputs named their runs draws as before, without the button.
+    const { runNames: _names, ...older } = payloads.topk;
+    await r.render('maps-older', older);
+    assert.equal(await r.page.locator('#maps-older .aem-output').getAttribute('data-kind'), 'topk');
+    assert.equal(await r.page.locator('#maps-older vscode-button[data-action="attention-maps"]').count(), 0);
+    await r.page.locator('#maps-table').screenshot({ path: path.join(outDir, 'maps-button-light.png') });
+    assert.deepEqual(await r.violations(), []);
+    assert.deepEqual(r.errors, []);
+    await r.page.context().close();
+
+    const silent = await openPage(browser, 'light', false);
+    await silent.render('no-messaging', table);
+    assert.equal(await silent.page.locator('#no-messaging tbody tr').count(), 4);
+    assert.equal(await silent.page.locator('#no-messaging vscode-button[data-action="attention-maps"]').count(), 0, 'no button without a channel to the extension');
+    assert.deepEqual(silent.errors, []);
+    await silent.page.context().close();
+  });
 
   it('refuses a payload that is not a comparison output, in words, and disposes charts on re-render', async () => {
     const r = await openPage(browser, 'dark');

@@ -18,6 +18,7 @@ const CSS = `
 .aem-output .aem-confusion td { text-align: center; min-width: 3em; font-variant-numeric: tabular-nums; }
 .aem-output .aem-confusion td.aem-diag { font-weight: 700; }
 .aem-output .aem-copy { display: flex; gap: 6px; align-items: center; margin: 6px 0; }
+.aem-output .aem-maps { display: flex; gap: 6px; align-items: center; margin: 6px 0; }
 .aem-output .aem-copy-status { color: var(--vscode-descriptionForeground, inherit); }
 `;
 
