@@ -292,6 +292,12 @@ export const ExperimentSchema = z
     compute: ComputeSchema.default({ backend: 'auto', parallel: 1, cacheMB: 2048, gpuPath: 'auto', gpuCacheMB: 4096 }),
     output: z.string().default('.aem/runs'),
   })
-  .strict();
+  .strict()
+  .superRefine((exp, ctx) => {
+    // ACMIL's masked instances have attention exactly 0, where KL(U || a) is infinite.
+    if (exp.model.arch === 'acmil' && exp.aem.regulariser === 'kl' && exp.model.maskedInstances > 0 && exp.model.maskProbability > 0) {
+      ctx.addIssue({ code: 'custom', path: ['aem', 'regulariser'], message: 'aem.regulariser "kl" does not apply to model.arch "acmil": its masked instances get attention 0, where KL(U || a) is infinite; use "entropy" or "none" (or model.maskProbability 0)' });
+    }
+  });
 export type Experiment = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
