@@ -127,8 +127,38 @@ export const DsmilModelSchema = z
   )
   .strict();
 
-const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema, DsmilModelSchema] as const;
-export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha', 'dsmil'];
+export const ClamSbModelSchema = z
+  .object(
+    {
+      arch: z.literal('clam_sb').describe('CLAM single branch (Lu et al. 2021): gated attention, bag classifier, and instance clustering of the top / bottom kSample instances by per-class binary classifiers; loss bagWeight * bag CE + (1 - bagWeight) * instance loss.'),
+      hidden: modelCommon.hidden,
+      dropout: z.number().min(0).max(0.9).default(0.25).describe('Dropout on the first layer\'s output and on both gated-attention branches while training (CLAM\'s default 0.25).'),
+      attention: z.number().int().positive().default(256).describe('Width of the gated attention branches (CLAM "small": 256).'),
+      kSample: z.number().int().positive().default(8).describe('Instances of highest and of lowest attention the instance classifiers are trained on (CLAM\'s B); a bag with fewer uses all of its instances.'),
+      instanceLoss: z.enum(['ce', 'svm']).default('ce').describe('Instance classifiers\' loss: ce (cross-entropy, CLAM\'s default) or svm (smooth top-1 SVM, as CLAM\'s README commands use).'),
+      subtyping: z.boolean().default(false).describe('Also train every other class\'s instance classifier on the top instances as negatives (CLAM\'s --subtyping, for subtyping problems); the instance loss is then divided by the class count.'),
+      bagWeight: z.number().min(0).max(1).default(0.7).describe('Weight of the bag CE; the instance loss gets 1 - bagWeight.'),
+    },
+    { error: notForArch('clam_sb') },
+  )
+  .strict();
+
+export const AcmilModelSchema = z
+  .object(
+    {
+      arch: z.literal('acmil').describe('ACMIL (Zhang et al. 2023, ACMIL_GA): gated attention with several branches, stochastic top-k instance masking while training, branch and slide classifiers, diversity loss.'),
+      ...modelCommon,
+      attention: z.number().int().positive().default(128).describe('Width of the gated attention branches.'),
+      branches: z.number().int().positive().default(5).describe('Attention branches (ACMIL\'s n_token), each with its own classifier; the regulariser is averaged over them.'),
+      maskedInstances: z.number().int().min(0).default(10).describe('Of each branch\'s top-scored instances, how many are candidates for masking while training (ACMIL\'s n_masked_patch); a bag with fewer uses all of its instances.'),
+      maskProbability: z.number().min(0).max(1).default(0.6).describe('The fraction of the candidates masked at each training step, drawn from the run\'s seed (ACMIL\'s mask_drop).'),
+    },
+    { error: notForArch('acmil') },
+  )
+  .strict();
+
+const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema, DsmilModelSchema, ClamSbModelSchema, AcmilModelSchema] as const;
+export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha', 'dsmil', 'clam_sb', 'acmil'];
 
 export const ModelSchema = z
   .discriminatedUnion('arch', [...MODEL_OPTIONS], { error: (issue) => (issue.code === 'invalid_union' ? `model.arch must be one of: ${MODEL_ARCHS.join(', ')}` : undefined) })
@@ -266,6 +296,12 @@ export const ExperimentSchema = z
     compute: ComputeSchema.default({ backend: 'auto', parallel: 1, cacheMB: 2048, gpuPath: 'auto', gpuCacheMB: 4096 }),
     output: z.string().default('.aem/runs'),
   })
-  .strict();
+  .strict()
+  .superRefine((exp, ctx) => {
+    // ACMIL's masked instances have attention exactly 0, where KL(U || a) is infinite.
+    if (exp.model.arch === 'acmil' && exp.aem.regulariser === 'kl' && exp.model.maskedInstances > 0 && exp.model.maskProbability > 0) {
+      ctx.addIssue({ code: 'custom', path: ['aem', 'regulariser'], message: 'aem.regulariser "kl" does not apply to model.arch "acmil": its masked instances get attention 0, where KL(U || a) is infinite; use "entropy" or "none" (or model.maskProbability 0)' });
+    }
+  });
 export type Experiment = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;

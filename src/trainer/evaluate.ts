@@ -8,7 +8,7 @@ import type { EvalEpochMetrics } from '../protocol/events.js';
 import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
 import type { AttentionEntry } from './checkpoint.js';
 import { classificationMetrics } from './metrics.js';
-import type { TrainingRunner } from './runner.js';
+import { addTermSums, meanTerms, type TrainingRunner } from './runner.js';
 import type { PredictionRow } from './runStore.js';
 import type { BagEvaluation, Objective } from './step.js';
 
@@ -72,6 +72,7 @@ export async function evaluateSplit(
   let loss = 0;
   let ce = 0;
   let regulariser = 0;
+  let terms: Record<string, number> | undefined;
   let entropy = 0;
   let entropyNorm = 0;
   let tumourMass = 0;
@@ -96,6 +97,7 @@ export async function evaluateSplit(
     loss += r.total;
     ce += r.ce;
     regulariser += r.regulariser;
+    if (Object.keys(r.terms).length > 0) terms = addTermSums(terms ?? {}, r.terms);
     labels.push(slide.label);
     probs.push(Array.from(r.probs));
     // Entropy and top-k are averaged over heads, like the regulariser.
@@ -123,6 +125,7 @@ export async function evaluateSplit(
     loss: loss / n,
     ce: ce / n,
     regulariser: regulariser / n,
+    ...(terms ? { terms: meanTerms(terms, n) } : {}),
     auroc: cls.auroc,
     ...(cls.aurocUndefinedReason ? { aurocUndefinedReason: cls.aurocUndefinedReason } : {}),
     f1: cls.f1,

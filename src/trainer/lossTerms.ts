@@ -44,7 +44,7 @@ export function lossTerms(
   nClasses: number,
   kind: RegulariserKind,
   lambda: number,
-  extraLoss?: tf.Scalar,
+  extraTerms?: Readonly<Record<string, tf.Scalar>>,
   bagLossWeight = 1,
 ): LossTerms {
   const logP = tf.logSoftmax(logits) as tf.Tensor1D;
@@ -53,6 +53,6 @@ export function lossTerms(
   const dLogits = tf.mul(bagLossWeight, tf.sub(tf.exp(logP), oneHot)) as tf.Tensor1D;
   const reg = regulariserValueAndGrad(scores, kind);
   let total = tf.add(ce, tf.mul(lambda, reg.value)) as tf.Scalar;
-  if (extraLoss) total = tf.add(total, extraLoss) as tf.Scalar;
+  for (const term of Object.values(extraTerms ?? {})) total = tf.add(total, term) as tf.Scalar;
   return { ce, regulariser: reg.value, total, dLogits, dScores: tf.mul(lambda, reg.dScores) as tf.Tensor2D };
 }

@@ -1,7 +1,7 @@
 // One optimisation step on one bag, and one evaluation of one bag.
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamW } from './adamw.js';
-import { lossTerms, type RegulariserKind } from './lossTerms.js';
+import { lossTerms, type LossTerms, type RegulariserKind } from './lossTerms.js';
 import type { MilModel } from './models/types.js';
 
 export interface Objective {
@@ -14,6 +14,24 @@ export interface StepLosses {
   total: number;
   ce: number;
   regulariser: number;
+  /** The model's own loss terms by name (MilForward.extraTerms); empty for models without any. */
+  terms: Record<string, number>;
+}
+
+/** The losses as one tensor, so that one read brings them all back: total, ce, regulariser, then the terms. */
+function packLosses(terms: LossTerms, extra: Readonly<Record<string, tf.Scalar>> | undefined): { packed: tf.Tensor1D; names: string[] } {
+  const names = Object.keys(extra ?? {});
+  const packed = tf.stack([terms.total, terms.ce, terms.regulariser, ...names.map((n) => (extra as Record<string, tf.Scalar>)[n] as tf.Scalar)]) as tf.Tensor1D;
+  return { packed, names };
+}
+
+function unpackLosses(values: ArrayLike<number>, names: readonly string[]): StepLosses {
+  return {
+    total: values[0] as number,
+    ce: values[1] as number,
+    regulariser: values[2] as number,
+    terms: Object.fromEntries(names.map((n, i) => [n, values[3 + i] as number])),
+  };
 }
 
 export async function trainStep(
@@ -25,16 +43,19 @@ export async function trainStep(
   lr: number,
   random?: () => number,
 ): Promise<StepLosses> {
+  let names: string[] = [];
   const packed = tf.tidy(() => {
     const fwd = model.forward(x, { training: true, label, ...(random ? { random } : {}) });
-    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss, fwd.bagLossWeight);
+    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraTerms, fwd.bagLossWeight);
     const grads = model.backward(fwd.cache, terms.dLogits, terms.dScores);
     optimizer.apply(grads, lr);
-    return tf.stack([terms.total, terms.ce, terms.regulariser]);
+    const losses = packLosses(terms, fwd.extraTerms);
+    names = losses.names;
+    return losses.packed;
   });
-  const [total, ce, regulariser] = await packed.data();
+  const values = await packed.data();
   packed.dispose();
-  return { total: total as number, ce: ce as number, regulariser: regulariser as number };
+  return unpackLosses(values, names);
 }
 
 export interface BagEvaluation extends StepLosses {
@@ -45,16 +66,16 @@ export interface BagEvaluation extends StepLosses {
 }
 
 export async function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number, objective: Objective): Promise<BagEvaluation> {
+  let names: string[] = [];
   const [packed, probs, attention] = tf.tidy(() => {
     const fwd = model.forward(x, { training: false, label });
-    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss, fwd.bagLossWeight);
-    return [tf.stack([terms.total, terms.ce, terms.regulariser]), tf.softmax(fwd.logits), tf.softmax(fwd.scores)] as const;
+    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraTerms, fwd.bagLossWeight);
+    const losses = packLosses(terms, fwd.extraTerms);
+    names = losses.names;
+    return [losses.packed, tf.softmax(fwd.logits), tf.softmax(fwd.scores)] as const;
   });
-  const [total, ce, regulariser] = await packed.data();
   const result: BagEvaluation = {
-    total: total as number,
-    ce: ce as number,
-    regulariser: regulariser as number,
+    ...unpackLosses(await packed.data(), names),
     probs: new Float32Array(await probs.data()),
     attention: new Float32Array(await attention.data()),
     heads: attention.shape[0] as number,

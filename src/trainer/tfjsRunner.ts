@@ -4,7 +4,7 @@ import type { Bag } from '../data/types.js';
 import { AdamW } from './adamw.js';
 import { bagToTensor } from './bagTensor.js';
 import type { MilModel } from './models/types.js';
-import { emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from './runner.js';
+import { addTermSums, emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from './runner.js';
 import { evaluateBag, trainStep, type BagEvaluation, type Objective } from './step.js';
 
 export class TfjsRunner implements TrainingRunner {
@@ -34,6 +34,7 @@ export class TfjsRunner implements TrainingRunner {
       this.sums.ce += losses.ce;
       this.sums.regulariser += losses.regulariser;
       this.sums.bags += 1;
+      if (Object.keys(losses.terms).length > 0) this.sums.terms = addTermSums(this.sums.terms ?? {}, losses.terms);
     } finally {
       x.dispose();
     }
@@ -60,7 +61,7 @@ export class TfjsRunner implements TrainingRunner {
     const opt = await this.optimizer.state();
     const params = new Map<string, Float32Array>();
     for (const [name, v] of this.model.params) params.set(name, new Float32Array(await v.data()));
-    return { step: opt.step, params, m: opt.m, v: opt.v };
+    return { step: opt.step, ...(opt.paramSteps ? { paramSteps: opt.paramSteps } : {}), params, m: opt.m, v: opt.v };
   }
 
   importState(state: WeightsState): void {
@@ -69,7 +70,7 @@ export class TfjsRunner implements TrainingRunner {
       if (!values || values.length !== variable.size) throw new Error(`checkpoint: parameter ${name} is missing or has the wrong size`);
       variable.assign(tf.tensor(values, variable.shape, 'float32'));
     }
-    this.optimizer.restore({ step: state.step, m: state.m, v: state.v });
+    this.optimizer.restore({ step: state.step, ...(state.paramSteps ? { paramSteps: state.paramSteps } : {}), m: state.m, v: state.v });
   }
 
   dispose(): void {

@@ -14,8 +14,8 @@ import { backendLabel } from '../protocol/backendLabel.js';
 import { createRunner } from './createRunner.js';
 import { gpuPlanOf } from './gpu/coverage.js';
 import { selectionScore } from './metrics.js';
-import { initModelParams } from './models/registry.js';
-import type { LossSums, TrainingRunner } from './runner.js';
+import { initModelParams, smallBagNote } from './models/registry.js';
+import { addTermSums, meanTerms, type LossSums, type TrainingRunner } from './runner.js';
 import { resolveDataConfig } from './resolveData.js';
 import { SeededRandom } from '../util/seededRandom.js';
 import {
@@ -212,6 +212,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   // The ETA's rate leaves out this process's first step (kernel compilation and warm-up make it slow).
   let rateFrom: { at: number; steps: number } | undefined;
   let stepsDone = 0;
+  let smallBagLogged = false;
   // Losses of the steps since the last read-back (the fused path keeps them on the device until then).
   let unreadFrom = state.iter;
   const collectLosses = async (epoch: number, throughIter: number, slideId?: string): Promise<void> => {
@@ -225,6 +226,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
     state.trainSums.ce += sums.ce;
     state.trainSums.regulariser += sums.regulariser;
     state.trainSums.bags += sums.bags;
+    if (sums.terms) state.trainSums.terms = addTermSums(state.trainSums.terms ?? {}, sums.terms);
     unreadFrom = throughIter;
   };
   try {
@@ -263,7 +265,15 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
         lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
-        await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
+        if (!smallBagLogged) {
+          const note = smallBagNote(exp.model, rows ? rows.length : bag.n);
+          if (note) {
+            log('warn', `slide ${slide.slideId} has ${note} (said once per run; other bags that small are handled alike)`);
+            smallBagLogged = true;
+          }
+        }
+        // The run's one random stream: dropout masks and a model's own random choices (ACMIL's masking).
+        await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, () => rng.float());
         // On cpu/wasm the step never leaves the thread: give the prefetch's file reads their turn before the next bag is needed.
         await yieldToEventLoop();
         if (runner.lossesEachStep) await collectLosses(epoch, iter + 1, slide.slideId);
@@ -294,6 +304,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         loss: sums.loss / sums.bags,
         ce: sums.ce / sums.bags,
         regulariser: sums.regulariser / sums.bags,
+        ...(sums.terms ? { terms: meanTerms(sums.terms, sums.bags) } : {}),
         lr,
         lambda,
         bags: sums.bags,

@@ -22,6 +22,8 @@ export interface SyntheticRunOptions {
   gpuCacheMB?: number;
   /** Replaces the experiment's data section (e.g. the generated dataset read as clam data). */
   data?: Record<string, unknown>;
+  /** The experiment's model section (default: ABMIL's defaults). */
+  model?: { arch: string; [option: string]: unknown };
 }
 
 export interface SyntheticRun {
@@ -34,6 +36,7 @@ function experimentText(o: SyntheticRunOptions): string {
   return JSON.stringify({
     name: 'learn',
     data: o.data ?? { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
+    ...(o.model ? { model: o.model } : {}),
     aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine' },
     train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}) },
     compute: { backend: o.backend ?? 'wasm', gpuPath: o.gpuPath ?? 'auto', ...(o.gpuCacheMB !== undefined ? { gpuCacheMB: o.gpuCacheMB } : {}) },

@@ -1,5 +1,5 @@
 // What the fused WebGPU path implements: gated ABMIL with the entropy, KL or no regulariser, without
-// dropout. Anything else is named, so auto can say why it took the tfjs path and an explicit
+// dropout (every other model.arch, clam_sb and acmil included, runs on tfjs). Anything else is named, so auto can say why it took the tfjs path and an explicit
 // "fused" can refuse with the reason.
 import type { Experiment } from '../../config/schema.js';
 import type { GpuPlan } from '../backend.js';
