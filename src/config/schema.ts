@@ -136,11 +136,20 @@ export type ModelConfig = z.infer<typeof ModelSchema>;
 
 export const AemSchema = z
   .object({
-    regulariser: z.enum(['entropy', 'kl', 'none']).default('entropy').describe('entropy: lambda * sum a log a (AEM); kl: lambda * KL(U || a); none: plain ABMIL.'),
+    regulariser: z
+      .enum(['entropy', 'kl', 'none', 'entropy_topk'])
+      .default('entropy')
+      .describe('entropy: lambda * sum a log a (AEM); kl: lambda * KL(U || a); none: plain ABMIL; entropy_topk: lambda * sum v log v over the k largest attention values v renormalised (AEM 2025), with aem.k.'),
     lambda: z.number().min(0).default(0.1),
     schedule: z.enum(['constant', 'cosine']).default('cosine').describe('cosine: Cosine Weight Annealing of lambda over training.'),
+    k: z.number().int().min(1).optional().describe('entropy_topk: how many of the largest attention values the entropy is taken over (a bag with fewer instances uses all of them). Other regularisers ignore it.'),
   })
-  .strict();
+  .strict()
+  .superRefine((aem, ctx) => {
+    if (aem.regulariser === 'entropy_topk' && aem.k === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['k'], message: 'aem.regulariser "entropy_topk" needs aem.k, the number of largest attention values it takes the entropy over (e.g. "k": 10)' });
+    }
+  });
 export type AemConfig = z.infer<typeof AemSchema>;
 
 export const TrainSchema = z

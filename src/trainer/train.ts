@@ -33,6 +33,7 @@ import {
 } from './runStore.js';
 import { lambdaAt, learningRateAt } from './schedules.js';
 import type { Objective } from './step.js';
+import { regulariserOf, topkSmallBagNotice } from './lossTerms.js';
 import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
 import { removeStaleTmpFiles } from './atomicFile.js';
 
@@ -173,7 +174,9 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   });
   log('info', `backend ${backendLabel(backend)}${backend.pathReason ? ` (tfjs path: ${backend.pathReason})` : ''}; ${train.length} train, ${val.length} val, ${test.length} test slides; D ${index.featureDim}, ${nClasses} classes`);
 
-  const objectiveAt = (lambda: number): Objective => ({ nClasses, regulariser: exp.aem.regulariser, lambda });
+  const regulariser = regulariserOf(exp.aem);
+  const objectiveAt = (lambda: number): Objective => ({ nClasses, regulariser, lambda });
+  const smallBagNotice = topkSmallBagNotice(regulariser);
   const summaryOf = (status: RunSummary['status'], error?: string): RunSummary => {
     const metrics = readMetrics(job.runDir);
     const testAt = (epoch: number | null) => {
@@ -257,6 +260,8 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         for (let ahead = 1; ahead <= PREFETCH_AHEAD && iter + ahead < iters; ahead++) cache.prefetch((train[state.order[iter + ahead] as number] as SlideRecord).slideId);
         const cap = exp.train.maxInstances;
         const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
+        const notice = smallBagNotice(slide.slideId, rows?.length ?? bag.n);
+        if (notice) log('warn', notice);
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
         lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
         await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);

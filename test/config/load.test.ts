@@ -5,6 +5,7 @@ import path from 'node:path';
 import { ConfigError, loadExperimentFile, parseExperiment } from '../../src/config/load.js';
 import { projectRoot } from '../helpers/paths.js';
 import { expandRuns } from '../../src/config/expand.js';
+import { fusedUnsupported } from '../../src/trainer/gpu/coverage.js';
 
 const valid = `{
   // comments are allowed
@@ -91,4 +92,17 @@ test('npm run demo points at a valid experiment: ABMIL vs AEM over three seeds',
   assert.deepEqual(experiment.sweep['aem.lambda'], [0, 0.1]);
   assert.equal(experiment.aem.schedule, 'cosine');
   assert.deepEqual(experiment.seeds, [0, 1, 2]);
+});
+
+test('aem.regulariser "entropy_topk" takes aem.k, needs it, and the fused GPU path refuses it with the reason', () => {
+  const withK = parseExperiment(`{ "name": "x", "data": { "format": "synthetic" }, "aem": { "regulariser": "entropy_topk", "k": 8 } }`, 'x.aem.json');
+  assert.equal(withK.aem.regulariser, 'entropy_topk');
+  assert.equal(withK.aem.k, 8);
+  assert.match(fusedUnsupported(withK) ?? '', /does not cover aem\.regulariser "entropy_topk"/);
+  assert.equal(fusedUnsupported(parseExperiment(`{ "name": "x", "data": { "format": "synthetic" } }`, 'x.aem.json')), undefined);
+  assert.throws(
+    () => parseExperiment(`{ "name": "x", "data": { "format": "synthetic" }, "aem": { "regulariser": "entropy_topk" } }`, 'x.aem.json'),
+    (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.path === 'aem.k' && /needs aem\.k/.test(p.message)),
+  );
+  assert.throws(() => parseExperiment(`{ "name": "x", "data": { "format": "synthetic" }, "aem": { "regulariser": "entropy_topk", "k": 0 } }`, 'x.aem.json'), ConfigError);
 });
