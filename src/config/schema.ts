@@ -159,6 +159,12 @@ export const TrainSchema = z
     minLr: z.number().min(0).default(0),
     weightDecay: z.number().min(0).default(1e-5),
     maxInstances: z.number().int().positive().optional().describe('Cap on instances per training bag, sampled from the seed each step.'),
+    subsample: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe('Subsampling augmentation: the fraction of a training bag\'s instances drawn (seeded) afresh at every step, max(1, floor(fraction * N)), before the maxInstances cap. Val and test bags are never subsampled.'),
     selection: z.enum(['val_auroc+val_f1']).default('val_auroc+val_f1'),
     topK: z.number().int().min(1).default(1000).describe('Largest k of the top-k cumulative attention curve.'),
   })

@@ -34,6 +34,7 @@ import {
 import { lambdaAt, learningRateAt } from './schedules.js';
 import type { Objective } from './step.js';
 import { regulariserOf, topkSmallBagNotice } from './lossTerms.js';
+import { trainingRows } from './bagSampling.js';
 import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
 import { removeStaleTmpFiles } from './atomicFile.js';
 
@@ -258,8 +259,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         const slide = train[state.order[iter] as number] as SlideRecord;
         const bag = await cache.get(slide.slideId);
         for (let ahead = 1; ahead <= PREFETCH_AHEAD && iter + ahead < iters; ahead++) cache.prefetch((train[state.order[iter + ahead] as number] as SlideRecord).slideId);
-        const cap = exp.train.maxInstances;
-        const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
+        const rows = trainingRows(bag.n, exp.train, rng);
         const notice = smallBagNotice(slide.slideId, rows?.length ?? bag.n);
         if (notice) log('warn', notice);
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);

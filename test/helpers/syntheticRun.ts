@@ -19,6 +19,7 @@ export interface SyntheticRunOptions {
   gpuPath?: 'auto' | 'fused' | 'tfjs';
   regulariser?: 'entropy' | 'kl' | 'none';
   maxInstances?: number;
+  subsample?: number;
   gpuCacheMB?: number;
 }
 
@@ -33,7 +34,7 @@ function experimentText(o: SyntheticRunOptions): string {
     name: 'learn',
     data: { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
     aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine' },
-    train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}) },
+    train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}), ...(o.subsample !== undefined ? { subsample: o.subsample } : {}) },
     compute: { backend: o.backend ?? 'wasm', gpuPath: o.gpuPath ?? 'auto', ...(o.gpuCacheMB !== undefined ? { gpuCacheMB: o.gpuCacheMB } : {}) },
     output: 'runs',
   });
