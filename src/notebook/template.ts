@@ -1,9 +1,10 @@
 // The notebook "AEM: Compare Seeds" writes for an experiment: a short introduction, the table, curves,
 // scatter and top-k cells over that experiment's runs, and a reference of what a query can say.
 import { DEFAULT_TABLE_METRICS } from './compare.js';
+import type { SweepValue } from '../protocol/events.js';
 import type { NotebookCell, NotebookModel } from './serializer.js';
 
-type Value = string | number | string[] | Record<string, number>;
+type Value = string | number | string[] | Record<string, SweepValue>;
 
 /** YAML in flow style for lists and maps (one key per line reads best in a short cell). */
 function yamlValue(v: Value): string {
@@ -17,8 +18,19 @@ function queryCell(query: Record<string, Value>, comment: string): NotebookCell 
   return { kind: 'code', language: 'yaml', source: [`# ${comment}`, ...lines].join('\n'), outputs: [] };
 }
 
-/** `baseline` is the first group's values (e.g. {"aem.lambda": 0}), when the experiment sweeps anything. */
-export function compareSeedsNotebook(experiment: string, sweepKeys: string[], baseline?: Record<string, number>): NotebookModel {
+/** The baseline group of a sweep: each numeric key's lowest value (aem.lambda 0), each other key's first. */
+export function baselineOf(sweep: Record<string, readonly SweepValue[]>): Record<string, SweepValue> {
+  return Object.fromEntries(
+    Object.entries(sweep)
+      .filter(([, values]) => values.length > 0)
+      .map(([k, values]) => [k, values.every((v) => typeof v === 'number') ? Math.min(...(values as number[])) : (values[0] as SweepValue)]),
+  );
+}
+
+/** `sweep`: the experiment's sweep (key -> values); its keys group the runs. */
+export function compareSeedsNotebook(experiment: string, sweep: Record<string, readonly SweepValue[]>): NotebookModel {
+  const sweepKeys = Object.keys(sweep);
+  const baseline = baselineOf(sweep);
   const runs = `${experiment}/*`;
   const group = sweepKeys.length > 0 ? sweepKeys : ['experiment'];
   const intro = [
@@ -41,7 +53,7 @@ export function compareSeedsNotebook(experiment: string, sweepKeys: string[], ba
     cells: [
       { kind: 'markdown', language: 'markdown', source: intro, outputs: [] },
       queryCell(
-        { runs, group, metrics: DEFAULT_TABLE_METRICS, at: 'best', show: 'table', ...(baseline && Object.keys(baseline).length > 0 ? { baseline } : {}) },
+        { runs, group, metrics: DEFAULT_TABLE_METRICS, at: 'best', show: 'table', ...(Object.keys(baseline).length > 0 ? { baseline } : {}) },
         'Mean ± std over seeds at each run’s best epoch; p: paired Wilcoxon test against the baseline',
       ),
       queryCell({ runs, group, metrics: ['test.auroc'], show: 'curves' }, 'Test AUROC over epochs, group mean ± std'),

@@ -64,7 +64,7 @@ test('an empty file is an empty notebook; anything else that is not an AEM noteb
 
 test('the Compare Seeds template: an introduction, table, curves, scatter and topk queries that parse, a query reference', async () => {
   const { parseQuery } = await import('../../src/notebook/query.js');
-  const model = compareSeedsNotebook('demo', ['aem.lambda'], { 'aem.lambda': 0 });
+  const model = compareSeedsNotebook('demo', { 'aem.lambda': [0.1, 0] });
   assert.deepEqual(
     model.cells.map((c) => c.kind),
     ['markdown', 'code', 'code', 'code', 'code', 'markdown'],
