@@ -27,6 +27,23 @@ export function baselineOf(sweep: Record<string, readonly SweepValue[]>): Record
   );
 }
 
+/**
+ * When aem.lambda is swept next to another key (model.arch): the paper's Figure 3/4 cell, per value of
+ * the other keys the metric without AEM (lambda's lowest value) and with it.
+ */
+function pairedCells(runs: string, sweep: Record<string, readonly SweepValue[]>): NotebookCell[] {
+  const lambdas = sweep['aem.lambda'];
+  const others = Object.keys(sweep).filter((k) => k !== 'aem.lambda');
+  if (!lambdas || lambdas.length < 2 || others.length === 0) return [];
+  const without = Math.min(...lambdas.filter((v): v is number => typeof v === 'number'));
+  return [
+    queryCell(
+      { runs, group: others, x: 'aem.lambda', baseline: { 'aem.lambda': without }, metrics: ['test.auroc'], at: 'best', show: 'paired' },
+      `Without and with AEM per ${others.join(', ')}: mean ± std over seeds, the difference and the paired Wilcoxon p-value`,
+    ),
+  ];
+}
+
 /** `sweep`: the experiment's sweep (key -> values); its keys group the runs. */
 export function compareSeedsNotebook(experiment: string, sweep: Record<string, readonly SweepValue[]>): NotebookModel {
   const sweepKeys = Object.keys(sweep);
@@ -45,8 +62,8 @@ export function compareSeedsNotebook(experiment: string, sweep: Record<string, r
     '- `group`: keys that split runs into groups: sweep keys such as `aem.lambda`, or `aem.schedule`, `model.attention`, `experiment`, `config`',
     '- `metrics`: `<split>.<field>`, e.g. `test.auroc`, `val.f1`, `train.loss`, `test.entropy`, `test.entropyNormalised`',
     '- `at`: `best` (by val AUROC + val F1), `last` or an epoch number (1 = the first)',
-    '- `show`: `table`, `curves`, `scatter` (`x`, `y`), `topk` (`split`) or `sensitivity` (`x: aem.lambda`, `lines: aem.schedule`)',
-    '- `baseline` (table): the group the paired Wilcoxon signed-rank test compares with, e.g. `{aem.lambda: 0}`',
+    '- `show`: `table`, `curves`, `scatter` (`x`, `y`), `topk` (`split`), `sensitivity` (`x: aem.lambda`, `lines: aem.schedule`), `roc`, `confusion` or `paired` (`x: aem.lambda`, `group: model.arch`: without and with AEM per model, one metric)',
+    '- `baseline` (table): the group the paired Wilcoxon signed-rank test compares with, e.g. `{aem.lambda: 0}`; (paired) the value of `x` without AEM',
     '- `include: all` also uses runs that are still training or stopped',
   ].join('\n');
   return {
@@ -59,6 +76,7 @@ export function compareSeedsNotebook(experiment: string, sweep: Record<string, r
       queryCell({ runs, group, metrics: ['test.auroc'], show: 'curves' }, 'Test AUROC over epochs, group mean ± std'),
       queryCell({ runs, x: 'test.entropy', y: 'test.auroc', at: 'best', show: 'scatter' }, 'One point per run: attention entropy against AUROC'),
       queryCell({ runs, group, at: 'best', split: 'test', show: 'topk' }, 'Mean top-k cumulative attention per group'),
+      ...pairedCells(runs, sweep),
       { kind: 'markdown', language: 'markdown', source: reference, outputs: [] },
     ],
   };

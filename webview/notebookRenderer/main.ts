@@ -8,6 +8,7 @@ import { renderCurves, renderScatter, renderSensitivity, renderTopk } from './ch
 import { el } from './dom.js';
 import { renderConfusion, renderRoc } from './predictionCharts.js';
 import { adoptStyles } from './styles.js';
+import { renderPaired } from './paired.js';
 import { renderTable } from './table.js';
 
 const charts = new Map<string, Chart[]>();
@@ -34,6 +35,8 @@ function draw(output: ComparisonOutput, root: HTMLElement): Chart[] {
       return renderRoc(output, root);
     case 'confusion':
       return renderConfusion(output, root);
+    case 'paired':
+      return renderPaired(output, root);
   }
 }
 
