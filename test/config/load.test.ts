@@ -7,6 +7,7 @@ import { projectRoot } from '../helpers/paths.js';
 import { configLabelOf, expandRuns } from '../../src/config/expand.js';
 import { archAccepts, archOptions, withArch } from '../../src/config/modelOptions.js';
 import { SWEEPABLE_KEYS } from '../../src/config/schema.js';
+import { registeredArchs } from '../../src/trainer/models/registry.js';
 import { fusedUnsupported } from '../../src/trainer/gpu/coverage.js';
 
 const valid = `{
@@ -165,4 +166,36 @@ test('sweeps over aem.regulariser and booleans: values are checked, labels and r
     (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.path === 'sweep["aem.regulariser"][1]' && /"entropy_topk" needs aem\.k/.test(p.message)),
   );
   assert.equal(expandRuns(parseExperiment(noK.replace('"sweep"', '"aem": { "k": 4 }, "sweep"'), 'x.aem.json'), undefined)[1]?.experiment.aem.k, 4);
+});
+
+test('media/zoo.aem.json: every arch of the model registry x lambda {0, 0.1} x 3 seeds on the demo preset', async () => {
+  const { experiment } = await loadExperimentFile(path.join(projectRoot, 'media', 'zoo.aem.json'));
+  assert.equal(experiment.data.synthetic?.preset, 'demo');
+  assert.deepEqual([...(experiment.sweep['model.arch'] ?? [])].sort(), [...registeredArchs()].sort(), 'the zoo sweeps exactly the registered archs: add a new arch to media/zoo.aem.json');
+  assert.deepEqual(experiment.sweep['aem.lambda'], [0, 0.1]);
+  assert.deepEqual(experiment.seeds, [0, 1, 2]);
+  const runs = expandRuns(experiment, undefined);
+  assert.equal(runs.length, registeredArchs().length * 2 * 3);
+  for (const r of runs) assert.equal(r.experiment.model.arch, r.sweepValues['model.arch']);
+});
+
+test('media/zoo.compare.aemnb: a cell per notebook view, each query valid over a zoo run store', async () => {
+  const { deserializeNotebook } = await import('../../src/notebook/serializer.js');
+  const { parseQuery } = await import('../../src/notebook/query.js');
+  const { runComparison } = await import('../../src/notebook/compare.js');
+  const { loadRuns } = await import('../../src/notebook/collect.js');
+  const { SHOW_KINDS } = await import('../../src/notebook/query.js');
+  const { writePairedStore } = await import('../notebook/pairedFixture.js');
+  const { rmSync } = await import('node:fs');
+  const notebook = deserializeNotebook(readFileSync(path.join(projectRoot, 'media', 'zoo.compare.aemnb')));
+  const queries = notebook.cells.filter((c) => c.kind === 'code').map((c) => parseQuery(c.source));
+  assert.deepEqual([...new Set(queries.map((q) => q.query.show))].sort(), [...SHOW_KINDS].sort(), 'every view has a cell');
+  const store = writePairedStore();
+  try {
+    const runs = loadRuns([store]);
+    // The fixture store has no predictions files, which roc and confusion read.
+    for (const q of queries.filter((x) => x.query.show !== 'roc' && x.query.show !== 'confusion')) assert.equal(runComparison(q, runs).kind, q.query.show);
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
 });

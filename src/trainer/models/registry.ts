@@ -71,3 +71,8 @@ export function initModelParams(config: ModelConfig, dims: ModelDims, rng: Seede
 export function createModel(config: ModelConfig, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): MilModel {
   return entryOf(config).create(config, dims, initial);
 }
+
+/** Every model.arch the registry can build, in its order (benchmarks and tests iterate over it). */
+export function registeredArchs(): ModelConfig['arch'][] {
+  return Object.keys(ARCHS) as ModelConfig['arch'][];
+}
