@@ -134,7 +134,7 @@ function meanStd(s: PairedSide, pm: string): string {
   return s.n === 1 ? formatNumber(s.mean) : `${formatNumber(s.mean)} ${pm} ${formatNumber(s.std)}`;
 }
 
-const signed = (v: number | null) => (v === null ? 'n/a' : `${v > 0 ? '+' : v < 0 ? '−' : '±'}${formatNumber(Math.abs(v))}`);
+const signed = (v: number | null) => (v === null ? 'n/a' : `${v > 0 ? '+' : v < 0 ? '−' : ''}${formatNumber(Math.abs(v))}`);
 
 function headers(t: PairedModel): string[] {
   return [t.groupKeys.length > 0 ? t.groupKeys.join(', ') : 'group', `${t.key} = ${t.without}`, `${t.key} = ${[...new Set(t.rows.map((r) => r.with))].join(' / ')}`, 'difference', 'p', 'pairs'];
@@ -145,7 +145,8 @@ const groupName = (t: PairedModel, group: string) => (t.groupKeys.length === 1 ?
 export function pairedMarkdown(t: PairedModel): string {
   const esc = (s: string) => s.replace(/[|\\*_`]/g, (c) => `\\${c}`);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
-  const rows = t.rows.map((r) => [esc(groupName(t, r.group)), meanStd(r.without, '±'), `${meanStd(r.withSide, '±')} (${esc(t.key)} = ${esc(r.with)})`, signed(r.difference), formatP(r.p), String(r.pairs)]);
+  const several = new Set(t.rows.map((r) => r.with)).size > 1;
+  const rows = t.rows.map((r) => [esc(groupName(t, r.group)), meanStd(r.without, '±'), `${meanStd(r.withSide, '±')}${several ? ` (${esc(t.key)} = ${esc(r.with)})` : ''}`, signed(r.difference), formatP(r.p), String(r.pairs)]);
   const head = headers(t).map(esc);
   return [line(head), line(head.map((_, i) => (i === 0 ? '---' : '---:'))), ...rows.map(line), '', `${esc(t.metric)} ${t.at}; mean ± sample std over seeds; difference: with − without; p: two-sided Wilcoxon signed-rank test paired by seed.`].join('\n');
 }
@@ -161,7 +162,7 @@ export function pairedCsv(t: PairedModel): string {
 export function pairedLatex(t: PairedModel): string {
   const esc = (s: string) => s.replace(/[\\{}&%$#_^~]/g, (c) => (c === '\\' ? '\\textbackslash{}' : c === '^' ? '\\^{}' : c === '~' ? '\\~{}' : `\\${c}`));
   const head = ['Model', `w/o (${esc(t.key)} = ${esc(t.without)})`, 'with', '$\\Delta$', '$p$'].join(' & ');
-  const rows = t.rows.map((r) => [esc(groupName(t, r.group)), meanStd(r.without, '$\\pm$'), `${meanStd(r.withSide, '$\\pm$')} {\\scriptsize (${esc(r.with)})}`, signed(r.difference).replace('−', '$-$').replace('±', ''), formatP(r.p).replace('<', '$<$')].join(' & '));
+  const rows = t.rows.map((r) => [esc(groupName(t, r.group)), meanStd(r.without, '$\\pm$'), `${meanStd(r.withSide, '$\\pm$')} {\\scriptsize (${esc(r.with)})}`, signed(r.difference).replace('−', '$-$'), formatP(r.p).replace('<', '$<$')].join(' & '));
   return ['\\begin{tabular}{l c c r r}', '\\hline', `${head} \\\\`, '\\hline', ...rows.map((r) => `${r} \\\\`), '\\hline', '\\end{tabular}', ''].join('\n');
 }
 

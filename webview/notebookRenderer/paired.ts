@@ -111,7 +111,7 @@ function table(output: PairedOutput): HTMLTableElement {
     tr.dataset.group = r.group;
     tr.dataset.with = r.with;
     const better = r.difference === null || output.direction === 'none' ? undefined : (output.direction === 'higher') === r.difference > 0 ? 'aem-better' : r.difference === 0 ? undefined : 'aem-worse';
-    const diff = el('td', better, r.difference === null ? 'n/a' : `${r.difference > 0 ? '+' : r.difference < 0 ? '−' : '±'}${formatNumber(Math.abs(r.difference))}`);
+    const diff = el('td', better, r.difference === null ? 'n/a' : `${r.difference > 0 ? '+' : r.difference < 0 ? '−' : ''}${formatNumber(Math.abs(r.difference))}`);
     diff.dataset.field = 'difference';
     const withCell = el('td', undefined, meanStd(r.withSide));
     withCell.dataset.field = 'with';
