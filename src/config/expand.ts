@@ -44,9 +44,12 @@ export function applySweepValue(experiment: Experiment, key: string, value: Swee
   return checked.data;
 }
 
-/** Numbers as before ("lambda0.1"); names and booleans after an underscore ("arch_mha", "schedule_constant"). */
+/**
+ * Numbers as before ("lambda0.1"); names and booleans after an underscore ("arch_mha", "schedule_constant").
+ * The label names run folders, so a character a file name should not hold becomes "-".
+ */
 export function configLabelOf(sweepValues: Record<string, SweepValue>, fold: number | undefined): string {
-  const parts = Object.entries(sweepValues).map(([k, v]) => `${k.split('.')[1]}${typeof v === 'number' ? '' : '_'}${v}`);
+  const parts = Object.entries(sweepValues).map(([k, v]) => `${k.split('.')[1]}${typeof v === 'number' ? '' : '_'}${String(v).replace(/[^A-Za-z0-9._+-]/g, '-')}`);
   if (fold !== undefined) parts.push(`fold${fold}`);
   return parts.length > 0 ? parts.join('-') : 'base';
 }

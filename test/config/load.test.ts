@@ -155,6 +155,7 @@ test('sweeps over aem.regulariser and booleans: values are checked, labels and r
   assert.deepEqual(runs.map((r) => r.configLabel), ['regulariser_entropy', 'regulariser_entropy_topk', 'regulariser_kl']);
   assert.deepEqual(runs.map((r) => r.experiment.aem.regulariser), ['entropy', 'entropy_topk', 'kl']);
   assert.equal(configLabelOf({ 'model.subtyping': true, 'aem.lambda': 0.5 }, 2), 'subtyping_true-lambda0.5-fold2');
+  assert.equal(configLabelOf({ 'train.lr': 1e-4, 'model.name': 'a/b c' }, undefined), 'lr0.0001-name_a-b-c', 'a run folder name never holds a path separator');
   assert.ok(SWEEPABLE_KEYS.includes('model.arch') && SWEEPABLE_KEYS.includes('aem.regulariser') && SWEEPABLE_KEYS.includes('train.subsample'), SWEEPABLE_KEYS.join(', '));
   assert.throws(
     () => parseExperiment(`{ "name": "x", "data": { "format": "synthetic" }, "sweep": { "aem.lambda": [true] } }`, 'x.aem.json'),
