@@ -17,7 +17,9 @@ export interface SyntheticRunOptions {
   preset?: 'tiny' | 'demo';
   backend?: 'wasm' | 'cpu' | 'webgpu';
   gpuPath?: 'auto' | 'fused' | 'tfjs';
-  regulariser?: 'entropy' | 'kl' | 'none';
+  regulariser?: 'entropy' | 'kl' | 'none' | 'entropy_topk';
+  /** aem.k, for entropy_topk. */
+  k?: number;
   maxInstances?: number;
   subsample?: number;
   gpuCacheMB?: number;
@@ -33,7 +35,7 @@ function experimentText(o: SyntheticRunOptions): string {
   return JSON.stringify({
     name: 'learn',
     data: { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
-    aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine' },
+    aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine', ...(o.k !== undefined ? { k: o.k } : {}) },
     train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}), ...(o.subsample !== undefined ? { subsample: o.subsample } : {}) },
     compute: { backend: o.backend ?? 'wasm', gpuPath: o.gpuPath ?? 'auto', ...(o.gpuCacheMB !== undefined ? { gpuCacheMB: o.gpuCacheMB } : {}) },
     output: 'runs',

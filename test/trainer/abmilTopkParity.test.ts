@@ -115,3 +115,28 @@ test('a bag smaller than k: the notice names the first such slide, once per run'
   assert.equal(notice('slide_12', 2), undefined, 'said once per run');
   assert.equal(topkSmallBagNotice('entropy')('tiny', 1), undefined, 'only entropy_topk has a k');
 });
+
+test('a run with entropy_topk trains, and a k above every bag is said once, naming the first slide', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const { trainSynthetic } = await import('../helpers/syntheticRun.js');
+  const workspace = mkdtempSync(path.join(os.tmpdir(), 'aem-topk-run-'));
+  try {
+    const run = await trainSynthetic(workspace, { lambda: 0.1, epochs: 2, seed: 0, backend: 'cpu', regulariser: 'entropy_topk', k: 100000 });
+    assert.equal(run.summary.status, 'done');
+    const notices = run.events.filter((e) => e.type === 'log' && e.level === 'warn' && /fewer than aem\.k/.test(e.message));
+    assert.equal(notices.length, 1, 'once per run, over two epochs of bags that are all smaller than k');
+    assert.match(notices[0]?.type === 'log' ? notices[0].message : '', /^slide \S+ has \d+ instance\(s\) in this step, fewer than aem\.k 100000: entropy_topk took the entropy over all \d+/);
+    const small = await trainSynthetic(workspace, { lambda: 0.1, epochs: 1, seed: 0, backend: 'cpu', regulariser: 'entropy_topk', k: 4 });
+    assert.equal(small.events.filter((e) => e.type === 'log' && e.level === 'warn').length, 0, 'k below every bag: nothing to say');
+    const { readMetrics } = await import('../../src/trainer/runStore.js');
+    const firstTest = (dir: string) => readMetrics(dir).find((m) => m.split === 'test' && m.epoch === 0);
+    const [all, top4] = [firstTest(run.dir), firstTest(small.dir)];
+    assert.ok(all && top4 && all.split === 'test' && top4.split === 'test');
+    // sum v log v over 4 values is at least -log 4; over a whole bag of ~50+ instances it is far lower.
+    assert.ok(top4.regulariser >= -Math.log(4) - 1e-6 && all.regulariser < -Math.log(4), `epoch 1 test regulariser: k 4 ${top4.regulariser}, every instance ${all.regulariser}`);
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
+  }
+});
