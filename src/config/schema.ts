@@ -66,6 +66,10 @@ export const DataSchema = z
     featureType: z.enum(['auto', 'h5', 'pt']).default('auto').describe('clam: which feature files to read (auto prefers h5_files/).'),
     csv: z.string().optional().describe('CSV with case_id, slide_id, label (extra columns are kept).'),
     labels: z.record(z.string(), z.number().int().min(0)).optional().describe('Label name to class index. Default: sorted unique labels.'),
+    instanceTruth: z
+      .string()
+      .optional()
+      .describe('clam / acmil: CSV of tumour patches (slide_id, x, y; one row per patch, at the coordinates of the feature file\'s coords), e.g. CAMELYON16 annotations as patch coordinates. Gives the tumour attention metric and the attention maps\' tumour outline. The synthetic presets have their own.'),
     synthetic: z
       .object({
         preset: z.enum(SYNTHETIC_PRESETS).default('tiny'),

@@ -2,6 +2,8 @@
 // the status bar, the output channel, the diagnostics and the commands.
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { runClusterCli } from './core/clusterCli.js';
+import { ClusterWatch } from './core/clusterWatch.js';
 import { engineProcess } from './core/engineProcess.js';
 import { RunManager, type EngineJob } from './core/runManager.js';
 import { runDescription, runTitle } from './core/runFormat.js';
@@ -10,6 +12,7 @@ import { registerAttentionMaps, type AttentionMapsApi } from './attentionMaps/re
 import { backendPrefix, selectBackend, setUpGpuBackend } from './backendCommands.js';
 import { registerDiagnostics } from './diagnostics.js';
 import { registerLiveCharts, type LiveChartsApi } from './liveCharts/register.js';
+import { registerNotebookMaps } from './notebook/openMaps.js';
 import { registerNotebooks } from './notebook/register.js';
 import { newExperiment, openDemo } from './experimentCommands.js';
 import { resumeOnCluster, runOnCluster, showSlurmOutput, stopOnCluster } from './clusterCommands.js';
@@ -45,9 +48,11 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
     owner: `${vscode.env.sessionId}:${process.pid}`,
   });
   const m = manager;
-  const tree = new RunsTreeProvider(m);
+  const clusterEngine = { execPath: engine.execPath, enginePath: path.join(context.extensionPath, 'dist', 'engine.mjs'), env: engine.env };
+  const clusterWatch = new ClusterWatch((file) => runClusterCli({ ...clusterEngine, cwd: path.dirname(file) }, ['queue', file]));
+  const tree = new RunsTreeProvider(m, clusterWatch);
   const view = vscode.window.createTreeView<AemNode>('aemStudio.runs', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
-  const watcher = new RunWatcher(tree, m, log);
+  const watcher = new RunWatcher(tree, m, log, () => view.visible);
   const statusBar = new RunStatusBar(m, watcher);
   const diagnostics = registerDiagnostics(context);
   const s: Services = { context, manager: m, tree, watcher, log, diagnostics };
@@ -113,7 +118,6 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   command('aemStudio.setUpGpuBackend', (preset?: unknown) =>
     setUpGpuBackend(context, log, { execPath: engine.execPath, enginePath: path.join(context.extensionPath, 'dist', 'engine.mjs'), env: engine.env }, preset === 'webgpu' || preset === 'tensorflow-gpu' ? preset : undefined),
   );
-  const clusterEngine = { execPath: engine.execPath, enginePath: path.join(context.extensionPath, 'dist', 'engine.mjs'), env: engine.env };
   command('aemStudio.runOnCluster', (target?: vscode.Uri | AemNode) => runOnCluster(s, clusterEngine, target));
   command('aemStudio.stopOnCluster', (target?: vscode.Uri | AemNode) => stopOnCluster(s, clusterEngine, target));
   command('aemStudio.resumeOnCluster', (target?: vscode.Uri | AemNode) => resumeOnCluster(s, clusterEngine, target));
@@ -124,6 +128,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   const liveCharts = registerLiveCharts(s);
   registerNotebooks(s);
   const attentionMaps = registerAttentionMaps(s, view);
+  registerNotebookMaps(s, attentionMaps);
 
   context.subscriptions.push(
     log,
@@ -152,7 +157,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
       for (const experiment of await tree.experiments()) {
         const runs = tree.runsOf(experiment).map(({ record }) => {
           const live = m.liveRun(record.runId);
-          return { runId: record.runId, dir: record.dir, state: record.state, title: runTitle(record), description: runDescription(record, live) };
+          return { runId: record.runId, dir: record.dir, state: record.state, title: runTitle(record), description: runDescription(record, live, tree.slurmOf(record)) };
         });
         out.push({ name: experiment.name, ...(experiment.file ? { file: experiment.file } : {}), runs });
       }

@@ -3,7 +3,9 @@
 // run whose process died turns "interrupted" in the tree.
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { slurmIsLive } from './core/clusterWatch.js';
 import { MetricsFollower } from './core/metricsFollower.js';
+import type { RunRecord } from './core/runScan.js';
 import type { RunManager } from './core/runManager.js';
 import { formatAuroc } from './core/runFormat.js';
 import type { RunsTreeProvider } from './runsTree.js';
@@ -21,6 +23,8 @@ export class RunWatcher implements vscode.Disposable {
     private readonly tree: RunsTreeProvider,
     private readonly manager: RunManager,
     private readonly log: vscode.LogOutputChannel,
+    /** Whether the runs view is on screen: SLURM is asked about finished-looking runs only then. */
+    private readonly viewVisible: () => boolean = () => true,
   ) {}
 
   /** Runs trained by engines this window did not start. */
@@ -40,9 +44,12 @@ export class RunWatcher implements vscode.Disposable {
   async poll(): Promise<void> {
     const seen = new Map<string, string>();
     const attached = new Set<string>();
+    const askSlurm: string[] = [];
     try {
       for (const experiment of await this.tree.experiments()) {
-        for (const { record } of this.tree.runsOf(experiment)) {
+        const runs = this.tree.runsOf(experiment);
+        if (experiment.file && this.slurmWorthAsking(runs.map((r) => r.record))) askSlurm.push(experiment.file);
+        for (const { record } of runs) {
           seen.set(record.dir, `${record.state}:${record.epochsDone}:${record.heartbeat?.epoch ?? ''}`);
           if (record.state !== 'running' || this.manager.ownsRunDir(record.dir)) continue;
           attached.add(record.dir);
@@ -67,12 +74,28 @@ export class RunWatcher implements vscode.Disposable {
       this.followers.delete(dir);
       this.log.info(`[${path.basename(dir)}] no longer trained by another process: ${seen.get(dir)?.split(':')[0] ?? 'gone'}`);
     }
-    const differs = seen.size !== this.lastSeen.size || [...seen].some(([k, v]) => this.lastSeen.get(k) !== v);
+    let slurmChanged = false;
+    try {
+      slurmChanged = (await this.tree.cluster?.poll(askSlurm)) ?? false;
+    } catch (err) {
+      this.log.warn(`asking SLURM about cluster runs failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    const differs = slurmChanged || seen.size !== this.lastSeen.size || [...seen].some(([k, v]) => this.lastSeen.get(k) !== v);
     this.lastSeen = seen;
     if (differs) {
       this.tree.refresh();
       this.changed.fire();
     }
+  }
+
+  /**
+   * Cluster runs are asked about while they are live (queued, running, requeued), and, while the view is
+   * on screen, until SLURM has said its last word on each.
+   */
+  private slurmWorthAsking(records: RunRecord[]): boolean {
+    const cluster = records.filter((r) => r.cluster);
+    if (cluster.some((r) => r.state === 'pending' || r.state === 'running' || slurmIsLive(this.tree.slurmOf(r)))) return true;
+    return this.viewVisible() && cluster.some((r) => r.state !== 'done' && this.tree.slurmOf(r) === undefined);
   }
 
   dispose(): void {

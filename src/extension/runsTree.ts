@@ -2,6 +2,7 @@
 // the run store, overlaid with the live progress of the runs this window's engines train.
 import path from 'node:path';
 import * as vscode from 'vscode';
+import type { ClusterWatch, SlurmView } from './core/clusterWatch.js';
 import { readExperimentInfo, type ExperimentInfo } from './core/experimentIndex.js';
 import type { RunManager } from './core/runManager.js';
 import { listExperimentDirs, scanExperimentRuns, type RunRecord, type RunState } from './core/runScan.js';
@@ -43,7 +44,16 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<AemNode> {
   private files: string[] | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly manager: RunManager) {}
+  constructor(
+    private readonly manager: RunManager,
+    /** What SLURM says of cluster runs (polled by the RunWatcher). */
+    readonly cluster?: ClusterWatch,
+  ) {}
+
+  /** SLURM's view of a run submitted to a cluster, once it has been asked. */
+  slurmOf(record: RunRecord): SlurmView | undefined {
+    return record.cluster ? this.cluster?.viewOf(path.resolve(record.dir)) : undefined;
+  }
 
   dispose(): void {
     clearTimeout(this.refreshTimer);
@@ -132,8 +142,9 @@ export class RunsTreeProvider implements vscode.TreeDataProvider<AemNode> {
     const live = this.manager.liveRun(record.runId);
     const item = new vscode.TreeItem(runTitle(record), vscode.TreeItemCollapsibleState.None);
     item.id = `run:${node.parent.key}:${record.dir}`;
-    item.description = runDescription(record, live && path.resolve(live.runDir) === path.resolve(record.dir) ? live : undefined);
-    item.tooltip = runTooltip(record);
+    const slurm = this.slurmOf(record);
+    item.description = runDescription(record, live && path.resolve(live.runDir) === path.resolve(record.dir) ? live : undefined, slurm);
+    item.tooltip = runTooltip(record, slurm);
     item.iconPath = STATE_ICONS[record.state];
     item.contextValue = `aemRun:${record.state}`;
     return item;

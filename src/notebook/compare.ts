@@ -79,6 +79,11 @@ function groupRuns(ctx: Context, keys: string[]): Group[] {
     group.runs.push(run);
     groups.set(label, group);
   }
+  // A group with runs that still train says how many: its numbers will move.
+  for (const group of groups.values()) {
+    const training = group.runs.filter((r) => r.live).length;
+    if (training > 0) group.label += ` (${training} training)`;
+  }
   return [...groups.values()].sort((a, b) => {
     for (let i = 0; i < keys.length; i++) {
       const c = compareValues(a.values[i], b.values[i]);
@@ -321,18 +326,59 @@ function predictionContext(ctx: Context): PredictionContext {
   return { at, split: ctx.query.split, atLabel: describeAt(at), notes: ctx.notes, ...(ctx.query.title !== undefined ? { title: ctx.query.title } : {}) };
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function progress(run: RunData): string {
+  return `epoch ${run.epochsDone}${run.epochs !== null ? ` of ${run.epochs}` : ''}`;
+}
+
+/** A run whose summary says running but whose engine is gone was interrupted. */
+function stateOf(run: RunData): string {
+  return run.live ? 'training' : run.status === 'running' ? 'interrupted' : run.status;
+}
+
+function included(run: RunData, include: Query['include']): boolean {
+  if (include === 'all') return true;
+  return run.status === 'done' || (include === 'live' && run.live);
+}
+
+/** Why unfinished runs were left out, or which ones were used and how far they got. */
+function runNotes(query: Query, matched: RunData[], runs: RunData[]): string[] {
+  const notes: string[] = [];
+  const left = matched.filter((r) => !runs.includes(r));
+  if (left.length > 0) {
+    const hint = query.include === 'done' ? 'run the cell again once they finish, or add "include: live" for runs training now, "include: all" for every run' : 'add "include: all" to use them with the epochs they have';
+    notes.push(`${plural(left.length, 'unfinished run')} left out (${hint})`);
+  }
+  const training = runs.filter((r) => r.live);
+  if (training.length > 0) {
+    const rerun = query.live ? 'this cell runs again every 5 s while they train' : 'run the cell again, or add "live: true", to follow them';
+    notes.push(`${plural(training.length, 'run')} still training, at ${query.at === 'best' ? 'their best epoch so far' : 'the epochs they have'}: ${training.map((r) => `${r.name} (${progress(r)})`).join(', ')}; ${rerun}`);
+  }
+  const stopped = runs.filter((r) => r.status !== 'done' && !r.live);
+  if (stopped.length > 0) notes.push(`${plural(stopped.length, 'unfinished run')} used with the epochs they have: ${stopped.map((r) => `${r.name} (${stateOf(r)}, ${progress(r)})`).join(', ')}`);
+  return notes;
+}
+
 /** Runs one parsed query over every run found; throws QueryError for the user's mistakes. */
 export function runComparison(parsed: ParsedQuery, all: RunData[]): ComparisonOutput {
   const query = parsed.query;
   const matched = selectRuns(parsed, all);
-  const notes: string[] = [];
-  const runs = query.include === 'all' ? matched : matched.filter((r) => r.status === 'done');
+  const runs = matched.filter((r) => included(r, query.include));
   if (runs.length === 0) {
-    const states = matched.map((r) => `${r.name} (${r.status})`).join(', ');
-    fail({ parsed }, 'runs', `${matched.length} run${matched.length === 1 ? ' matches' : 's match'} but none has finished: ${states}; add "include: all" to use unfinished runs`);
+    const states = matched.map((r) => `${r.name} (${stateOf(r)}, ${progress(r)})`).join(', ');
+    const which = query.include === 'done' ? 'has finished' : 'has finished or is training now';
+    fail({ parsed }, 'runs', `${matched.length} run${matched.length === 1 ? ' matches' : 's match'} but none ${which}: ${states}; add "include: all" to use unfinished runs with the epochs they have`);
   }
-  if (runs.length < matched.length) notes.push(`${matched.length - runs.length} unfinished run${matched.length - runs.length === 1 ? '' : 's'} left out (run the cell again once they finish, or add "include: all")`);
+  const notes = runNotes(query, matched, runs);
   const ctx: Context = { parsed, query, runs, notes, atLabel: describeAt(query.at) };
+  return { ...compute(ctx), runNames: runs.map((r) => r.name), training: runs.filter((r) => r.live).length };
+}
+
+function compute(ctx: Context): ComparisonOutput {
+  const { query, runs, notes } = ctx;
   const missing = query.show === 'curves' || query.show === 'roc' || query.show === 'confusion' ? [] : runs.filter((r) => epochAt(r, query.at) === undefined);
   if (missing.length > 0) notes.push(`${missing.length} run${missing.length === 1 ? ' has' : 's have'} no epoch ${query.at === 'best' || query.at === 'last' ? `(${query.at})` : query.at} yet: ${missing.map((r) => r.name).join(', ')}`);
   const keys = query.group ?? defaultGroupKeys(runs);

@@ -27,8 +27,10 @@ export const QuerySchema = z
     lines: z.string().min(1).optional(),
     /** topk: which split's attention curve; roc, confusion: which split's predictions. */
     split: z.enum(['val', 'test']).default('test'),
-    /** done: finished runs only; all: also running, stopped and failed runs, with the epochs they have. */
-    include: z.enum(['done', 'all']).default('done'),
+    /** live: finished runs and runs training now; done: finished runs only; all: also stopped, interrupted and failed runs, with the epochs they have. */
+    include: z.enum(['live', 'done', 'all']).default('live'),
+    /** Re-run the cell every 5 s while any of its runs trains. */
+    live: z.boolean().default(false),
     title: z.string().optional(),
   })
   .strict();

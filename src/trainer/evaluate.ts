@@ -2,6 +2,7 @@
 // the top-k cumulative attention curve, tumour attention mass, and the per-slide outputs to save.
 import type { BagCache } from '../data/bagCache.js';
 import { attentionMassOnTruth, readInstanceTruth } from '../data/instanceTruth.js';
+import { truthFromPatches, type TumourPatches } from '../data/tumourPatchesCsv.js';
 import type { DatasetIndex, SlideRecord } from '../data/types.js';
 import type { EvalEpochMetrics } from '../protocol/events.js';
 import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
@@ -11,19 +12,40 @@ import type { TrainingRunner } from './runner.js';
 import type { PredictionRow } from './runStore.js';
 import type { BagEvaluation, Objective } from './step.js';
 
-export type TruthLookup = (slideId: string) => Promise<Uint8Array | undefined>;
+/** One byte per instance of the bag (1 = tumour), or undefined when the slide has no instance truth. */
+export type TruthLookup = (slideId: string, n: number, coords: Int32Array | undefined) => Promise<Uint8Array | undefined>;
 
-/** Instance truth per slide, read from disk once and kept: val and test are evaluated every epoch. */
-export function instanceTruthLookup(truthDir: string): TruthLookup {
+/**
+ * The dataset's instance truth, if it has any: the `.u8` files of a truth folder (synthetic presets) or
+ * data.instanceTruth's tumour patches matched to each bag's coordinates. Each slide's truth is worked out
+ * once and kept (val and test are evaluated every epoch); what cannot be matched is warned about once.
+ */
+export function instanceTruthLookup(index: Pick<DatasetIndex, 'truthDir' | 'tumourPatches'>, warn: (message: string) => void): TruthLookup | undefined {
   const cache = new Map<string, Promise<Uint8Array | undefined>>();
-  return (slideId) => {
+  const { truthDir, tumourPatches } = index;
+  let read: TruthLookup;
+  if (tumourPatches) read = async (slideId, n, coords) => patchTruth(tumourPatches, slideId, n, coords, warn);
+  else if (truthDir) read = (slideId) => readInstanceTruth(truthDir, slideId);
+  else return undefined;
+  return (slideId, n, coords) => {
     let truth = cache.get(slideId);
     if (!truth) {
-      truth = readInstanceTruth(truthDir, slideId);
+      truth = read(slideId, n, coords);
       cache.set(slideId, truth);
     }
     return truth;
   };
+}
+
+function patchTruth(tumour: TumourPatches, slideId: string, n: number, coords: Int32Array | undefined, warn: (message: string) => void): Uint8Array | undefined {
+  const patches = tumour.bySlide.get(slideId);
+  if (!coords) {
+    if (patches) warn(`slide ${slideId}: ${tumour.file} lists ${patches.size} tumour patch(es), but its feature file has no coords to match them to; its tumour attention is not counted`);
+    return undefined;
+  }
+  const { truth, unmatched } = truthFromPatches(patches, coords, n);
+  if (unmatched > 0) warn(`slide ${slideId}: ${unmatched} of the ${patches?.size} tumour patches in ${tumour.file} match no patch coordinate of its bag (coordinates must be the feature file's coords, at its patch level)`);
+  return truth;
 }
 
 export interface EvalOutcome {
@@ -84,7 +106,7 @@ export async function evaluateSplit(
       topk.add(a);
     }
     if (truthOf) {
-      const truth = await truthOf(slide.slideId);
+      const truth = await truthOf(slide.slideId, bagN, coords);
       if (truth && truth.some((t) => t === 1)) {
         tumourMass += attentionMassOnTruth(r.attention.subarray(0, bagN), truth);
         tumourBags += 1;

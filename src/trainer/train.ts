@@ -85,7 +85,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const test = bySplit('test');
   const nClasses = index.classes.length;
   const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
-  const truthOf = index.truthDir ? instanceTruthLookup(index.truthDir) : undefined;
+  const truthOf = instanceTruthLookup(index, (message) => log('warn', message));
 
   const dims = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, 'hidden' in exp.model ? exp.model.hidden : undefined), nClasses };
   const epochs = exp.train.epochs;
@@ -233,9 +233,24 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   };
   try {
     writeSummary(paths, summaryOf('running'));
+    const stopWithCheckpoint = async (epoch: number, iter: number, epochStart: number): Promise<RunSummary> => {
+      await collectLosses(epoch, iter);
+      state.iter = iter;
+      state.rngState = rng.state();
+      state.trainSums.seconds += (Date.now() - epochStart) / 1000;
+      await saveCheckpoint(paths.checkpoint('last'), runner, state);
+      hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
+      const summary = summaryOf('stopped');
+      writeSummary(paths, summary);
+      writeHeartbeat(paths, { epoch, iter, status: 'stopped' });
+      return summary;
+    };
     while (state.epoch < epochs) {
       const epoch = state.epoch;
       if (state.iter === 0) {
+        // A stop that came during the last evaluation is taken here, before this epoch's order is drawn:
+        // a checkpoint at iter 0 is resumed by drawing the order, so it must hold the random state before it.
+        if (hooks.shouldStop()) return await stopWithCheckpoint(epoch, 0, Date.now());
         state.order = rng.shuffle(train.map((_, i) => i));
         state.trainSums = { loss: 0, ce: 0, regulariser: 0, bags: 0, seconds: 0 };
       }
@@ -244,18 +259,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
       let lambda = 0;
       const epochStart = Date.now();
       for (let iter = state.iter; iter < iters; iter++) {
-        if (hooks.shouldStop()) {
-          await collectLosses(epoch, iter);
-          state.iter = iter;
-          state.rngState = rng.state();
-          state.trainSums.seconds += (Date.now() - epochStart) / 1000;
-          await saveCheckpoint(paths.checkpoint('last'), runner, state);
-          hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
-          const summary = summaryOf('stopped');
-          writeSummary(paths, summary);
-          writeHeartbeat(paths, { epoch, iter, status: 'stopped' });
-          return summary;
-        }
+        if (iter > 0 && hooks.shouldStop()) return await stopWithCheckpoint(epoch, iter, epochStart);
         const slide = train[state.order[iter] as number] as SlideRecord;
         const bag = await cache.get(slide.slideId);
         for (let ahead = 1; ahead <= PREFETCH_AHEAD && iter + ahead < iters; ahead++) cache.prefetch((train[state.order[iter + ahead] as number] as SlideRecord).slideId);

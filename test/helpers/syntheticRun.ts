@@ -23,6 +23,8 @@ export interface SyntheticRunOptions {
   maxInstances?: number;
   subsample?: number;
   gpuCacheMB?: number;
+  /** Replaces the experiment's data section (e.g. the generated dataset read as clam data). */
+  data?: Record<string, unknown>;
 }
 
 export interface SyntheticRun {
@@ -34,7 +36,7 @@ export interface SyntheticRun {
 function experimentText(o: SyntheticRunOptions): string {
   return JSON.stringify({
     name: 'learn',
-    data: { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
+    data: o.data ?? { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
     aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine', ...(o.k !== undefined ? { k: o.k } : {}) },
     train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}), ...(o.subsample !== undefined ? { subsample: o.subsample } : {}) },
     compute: { backend: o.backend ?? 'wasm', gpuPath: o.gpuPath ?? 'auto', ...(o.gpuCacheMB !== undefined ? { gpuCacheMB: o.gpuCacheMB } : {}) },

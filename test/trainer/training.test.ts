@@ -63,3 +63,18 @@ test('a run stopped mid-epoch resumes exactly where it stopped', async () => {
   assert.deepEqual(comparable(readMetrics(stopped.dir)), comparable(readMetrics(straight.dir)));
   assert.equal(resumed.bestEpoch, straight.summary.bestEpoch);
 });
+
+// A stop that arrives while an epoch is evaluated (SLURM's TERM on a requeue, say) is seen at the next
+// epoch's first step: the checkpoint must hold the state before that epoch's order was drawn.
+test('a run stopped between epochs resumes exactly (the next epoch\'s order is not drawn twice)', async () => {
+  const trainSlides = 28; // the tiny preset's train split
+  const straight = await train(0.1, 3, 6);
+  const stopped = await train(0.1, 3, 6, trainSlides);
+  assert.equal(stopped.summary.status, 'stopped');
+  assert.equal(stopped.summary.epochsDone, 1);
+  const { summary: resumed, events } = await resumeRun(stopped.dir);
+  assert.equal(resumed.status, 'done');
+  const started = events.find((e) => e.type === 'run-started');
+  assert.ok(started && started.type === 'run-started' && started.resumedAt?.epoch === 1 && started.resumedAt.iter === 0, 'resumed at the start of epoch 2');
+  assert.deepEqual(comparable(readMetrics(stopped.dir)), comparable(readMetrics(straight.dir)));
+});

@@ -12,7 +12,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { loadRuns } from '../../src/notebook/collect.js';
 import { runComparison } from '../../src/notebook/compare.js';
 import { parseQuery } from '../../src/notebook/query.js';
-import type { ComparisonOutput } from '../../src/protocol/notebook.js';
+import { parseRendererMessage, type ComparisonOutput } from '../../src/protocol/notebook.js';
 import { writeStore } from '../notebook/fixture.js';
 import { ensureTools, repoRoot } from '../vscode/harness/tools.js';
 import { drawnPixels, openPage, seriesOf } from './notebookRendererPage.js';
@@ -114,6 +114,44 @@ describe('notebook renderer (headless Chromium, strict CSP)', () => {
       await r.page.context().close();
     });
   }
+
+  it('has an "Attention maps…" button that posts the output\'s run names, where the renderer can post', async () => {
+    const r = await openPage(browser, 'light');
+    const posted = () => r.page.evaluate(() => (window as unknown as { __posted: unknown[] }).__posted);
+    const table = payloads.table;
+    assert.equal(table.runNames?.length, 20, 'the 20 finished runs (the interrupted one is left out)');
+    await r.render('maps-table', table);
+    const button = r.page.locator('#maps-table vscode-button[data-action="attention-maps"]');
+    assert.equal(await button.textContent(), 'Attention maps…');
+    assert.equal(await button.getAttribute('title'), 'Open the attention maps of one or two of these 20 runs');
+    await button.click();
+    await r.page.locator('#maps-table .aem-maps [role="status"]', { hasText: 'Pick the runs' }).waitFor();
+    const [message] = (await posted()) as unknown[];
+    assert.deepEqual(parseRendererMessage(message), { ok: true, value: { type: 'openAttentionMaps', runNames: table.runNames } });
+
+    const two = runComparison(parseQuery('runs: [exp-cos/lambda0-s0-*, exp-cos/lambda0.1-s0-*]\nshow: curves'), loadRuns([store]));
+    await r.render('maps-two', two);
+    assert.equal(await r.page.locator('#maps-two vscode-button[data-action="attention-maps"]').getAttribute('title'), `Open the attention maps of ${two.runNames?.join(' and ')}`);
+    await r.page.locator('#maps-two vscode-button[data-action="attention-maps"]').click();
+    assert.deepEqual(((await posted()) as { runNames: string[] }[])[1]?.runNames, two.runNames);
+
+    // An output saved before outputs named their runs draws as before, without the button.
+    const { runNames: _names, ...older } = payloads.topk;
+    await r.render('maps-older', older);
+    assert.equal(await r.page.locator('#maps-older .aem-output').getAttribute('data-kind'), 'topk');
+    assert.equal(await r.page.locator('#maps-older vscode-button[data-action="attention-maps"]').count(), 0);
+    await r.page.locator('#maps-table').screenshot({ path: path.join(outDir, 'maps-button-light.png') });
+    assert.deepEqual(await r.violations(), []);
+    assert.deepEqual(r.errors, []);
+    await r.page.context().close();
+
+    const silent = await openPage(browser, 'light', false);
+    await silent.render('no-messaging', table);
+    assert.equal(await silent.page.locator('#no-messaging tbody tr').count(), 4);
+    assert.equal(await silent.page.locator('#no-messaging vscode-button[data-action="attention-maps"]').count(), 0, 'no button without a channel to the extension');
+    assert.deepEqual(silent.errors, []);
+    await silent.page.context().close();
+  });
 
   it('refuses a payload that is not a comparison output, in words, and disposes charts on re-render', async () => {
     const r = await openPage(browser, 'dark');

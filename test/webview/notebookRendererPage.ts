@@ -1,6 +1,7 @@
 // The notebook renderer's test page: media/dist/notebookRenderer.js imported by a strict-CSP page as VS
-// Code's output webview does, in a light or dark theme, with page errors and CSP violations collected;
-// and what a rendered chart was given (its data-series) and whether its canvas was drawn on.
+// Code's output webview does, in a light or dark theme, with page errors, CSP violations and what the
+// renderer posts collected; and what a rendered chart was given (its data-series) and whether its canvas
+// was drawn on.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
@@ -62,7 +63,9 @@ function themeCss(theme: Theme): string {
 }
 
 // 'strict-dynamic' lets the nonce'd loader import the renderer module, as VS Code's output webview does.
-function pageHtml(): string {
+// With `messaging`, the renderer context has postMessage (VS Code gives it to renderers with
+// requiresMessaging); what the renderer posts is kept in window.__posted.
+function pageHtml(messaging: boolean): string {
   const csp = `default-src 'none'; img-src ${ORIGIN} data:; style-src ${ORIGIN}; script-src 'nonce-${NONCE}' 'strict-dynamic'; font-src ${ORIGIN}`;
   return `<!DOCTYPE html>
 <html><head><meta charset="utf-8">
@@ -71,7 +74,8 @@ function pageHtml(): string {
 </head><body><div id="outputs"></div>
 <script type="module" nonce="${NONCE}">
 import { activate } from '${ORIGIN}/media/dist/notebookRenderer.js';
-const renderer = activate({ workspace: { isTrusted: true }, setState() {}, getState() { return undefined; } });
+window.__posted = [];
+const renderer = activate({ workspace: { isTrusted: true }, setState() {}, getState() { return undefined; }${messaging ? ', postMessage(m) { window.__posted.push(m); }' : ''} });
 window.__render = (id, mime, payload) => {
   const element = document.createElement('div');
   element.id = id;
@@ -91,7 +95,7 @@ export interface RendererPage {
   violations(): Promise<string[]>;
 }
 
-export async function openPage(browser: Browser, theme: Theme): Promise<RendererPage> {
+export async function openPage(browser: Browser, theme: Theme, messaging = true): Promise<RendererPage> {
   const context = await browser.newContext({ viewport: { width: 960, height: 700 }, deviceScaleFactor: 1 });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ORIGIN });
   const page = await context.newPage();
@@ -106,7 +110,7 @@ export async function openPage(browser: Browser, theme: Theme): Promise<Renderer
     document.addEventListener('securitypolicyviolation', (e) => w.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI}`));
   });
   const files: Record<string, { body: string | Buffer; type: string }> = {
-    '/index.html': { body: pageHtml(), type: 'text/html' },
+    '/index.html': { body: pageHtml(messaging), type: 'text/html' },
     '/theme.css': { body: themeCss(theme), type: 'text/css' },
     '/media/dist/notebookRenderer.js': { body: readFileSync(path.join(repoRoot, 'media', 'dist', 'notebookRenderer.js')), type: 'text/javascript' },
   };

@@ -20,6 +20,7 @@ const CSS = `
 .aem-output td.aem-better { color: var(--vscode-charts-green, #388a34); }
 .aem-output td.aem-worse { color: var(--vscode-charts-red, #e51400); }
 .aem-output .aem-copy { display: flex; gap: 6px; align-items: center; margin: 6px 0; }
+.aem-output .aem-maps { display: flex; gap: 6px; align-items: center; margin: 6px 0; }
 .aem-output .aem-copy-status { color: var(--vscode-descriptionForeground, inherit); }
 `;
 

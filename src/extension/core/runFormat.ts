@@ -1,4 +1,5 @@
 // Words and numbers the tree, the status bar and the notifications show for a run.
+import type { SlurmView } from './clusterWatch.js';
 import type { LiveRun } from './runManager.js';
 import type { RunRecord, RunState } from './runScan.js';
 
@@ -41,8 +42,26 @@ export const STATE_WORDS: Record<RunState, string> = {
   interrupted: 'interrupted',
 };
 
-export function runDescription(record: RunRecord, live: LiveRun | undefined): string {
+/** What SLURM adds to a cluster run's line: "SLURM pending (Priority)", "on node1", "SLURM FAILED exit 1". */
+export function slurmWords(view: SlurmView): string {
+  if (view.state === null) return 'no longer in the SLURM queue';
+  if (view.state === 'COMPLETED') return '';
+  if (view.state === 'PENDING') return `SLURM pending${view.reason && view.reason !== 'None' ? ` (${view.reason})` : ''}`;
+  if (view.state === 'RUNNING') return `on ${view.node ?? 'a node'}`;
+  const exit = view.exitCode !== null ? ` exit ${view.exitCode}${view.exitSignal ? `:${view.exitSignal}` : ''}` : '';
+  return `SLURM ${view.state}${exit}`;
+}
+
+export function runDescription(record: RunRecord, live: LiveRun | undefined, slurm?: SlurmView): string {
+  const base = localDescription(record, live, slurm);
+  const words = slurm ? slurmWords(slurm) : '';
+  return words ? `${base} · ${words}` : base;
+}
+
+function localDescription(record: RunRecord, live: LiveRun | undefined, slurm: SlurmView | undefined): string {
   if (live) return liveProgress(live);
+  // A submitted run has no summary until its task starts: SLURM has it queued, or is starting it.
+  if (record.state === 'pending' && slurm) return slurm.state === 'RUNNING' ? 'starting' : 'queued';
   const auroc = record.bestTestAuroc !== null ? ` · test AUROC ${formatAuroc(record.bestTestAuroc)}` : '';
   if (record.state === 'running') {
     const hb = record.heartbeat;
@@ -52,7 +71,7 @@ export function runDescription(record: RunRecord, live: LiveRun | undefined): st
   return `${STATE_WORDS[record.state]} · ${record.epochsDone}/${record.epochs} epochs${auroc}`;
 }
 
-export function runTooltip(record: RunRecord): string {
+export function runTooltip(record: RunRecord, slurm?: SlurmView): string {
   const lines = [
     `${record.runId}`,
     `state: ${STATE_WORDS[record.state]}`,
@@ -63,6 +82,7 @@ export function runTooltip(record: RunRecord): string {
   ];
   if (record.state === 'interrupted') lines.push('its process is gone: Resume Run continues from the last checkpoint');
   if (record.error) lines.push('', record.error);
+  if (slurm) lines.push('', ...slurmTooltip(slurm));
   return lines.join('\n');
 }
 
@@ -76,4 +96,13 @@ export function statusText(runs: LiveRun[], queued: number, attached: number): s
   if (etas.length > 0) parts.push(`ETA ${formatDuration(Math.max(...etas))}`);
   if (queued > 0) parts.push(`${queued} queued`);
   return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
+function slurmTooltip(view: SlurmView): string[] {
+  const lines = [`SLURM task ${view.task || '?'}: ${view.state ?? 'no longer known to SLURM (the run store tells what happened)'}${view.reason && view.reason !== 'None' ? ` (${view.reason})` : ''}`];
+  if (view.node) lines.push(`node: ${view.node}`);
+  if (view.restarts) lines.push(`restarts: ${view.restarts}`);
+  if (view.exitCode !== null && view.state !== 'RUNNING' && view.state !== 'PENDING') lines.push(`exit code: ${view.exitCode}${view.exitSignal ? `, signal ${view.exitSignal}` : ''}`);
+  if (view.outputTail.length > 0) lines.push('SLURM output, last lines (Show SLURM Output for all):', ...view.outputTail.slice(-8).map((l) => `  ${l}`));
+  return lines;
 }

@@ -28,6 +28,8 @@ export interface RunRecord {
   error?: string;
   heartbeat?: Heartbeat;
   createdAt: string;
+  /** Set for runs submitted to a cluster: the SLURM job array and the task's index in it. */
+  cluster?: { jobId: string; arrayIndex: number };
 }
 
 interface RunConfigFile {
@@ -38,6 +40,7 @@ interface RunConfigFile {
   configLabel: string;
   createdAt?: string;
   experiment: { name: string; train?: { epochs?: number } };
+  cluster?: { jobId?: unknown; arrayIndex?: unknown };
 }
 
 function isRunConfig(v: unknown): v is RunConfigFile {
@@ -83,6 +86,7 @@ export function readRunRecord(dir: string, now = Date.now(), alive: PidProbe = i
     ...(summary?.error ? { error: summary.error } : {}),
     ...(heartbeat ? { heartbeat } : {}),
     createdAt: config.createdAt ?? '',
+    ...(typeof config.cluster?.jobId === 'string' && typeof config.cluster.arrayIndex === 'number' ? { cluster: { jobId: config.cluster.jobId, arrayIndex: config.cluster.arrayIndex } } : {}),
   };
 }
 
