@@ -68,7 +68,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 const GROUPABLE_SECTIONS = ['model', 'aem', 'train', 'data', 'compute'];
 
-function groupKeys(config: Record<string, unknown>, sweep: Record<string, number>): Record<string, KeyValue> {
+function groupKeys(config: Record<string, unknown>, sweep: Record<string, KeyValue>): Record<string, KeyValue> {
   const keys: Record<string, KeyValue> = {};
   const experiment = isRecord(config.experiment) ? config.experiment : {};
   for (const section of GROUPABLE_SECTIONS) {
@@ -90,8 +90,8 @@ function groupKeys(config: Record<string, unknown>, sweep: Record<string, number
 export function readRun(dir: string, name: string, opts: LoadOptions = {}): RunData | undefined {
   const config = readJson(path.join(dir, 'config.json'));
   if (!isRecord(config) || typeof config.seed !== 'number' || typeof config.runId !== 'string' || !isRecord(config.experiment)) return undefined;
-  const sweep: Record<string, number> = {};
-  if (isRecord(config.sweepValues)) for (const [k, v] of Object.entries(config.sweepValues)) if (typeof v === 'number') sweep[k] = v;
+  const sweep: Record<string, KeyValue> = {};
+  if (isRecord(config.sweepValues)) for (const [k, v] of Object.entries(config.sweepValues)) if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') sweep[k] = v;
   const summary = RunSummarySchema.safeParse(readJson(path.join(dir, 'summary.json')));
   const metricsFile = path.join(dir, 'metrics.jsonl');
   const lines = existsSync(metricsFile) ? parseMetricsLines(readFileSync(metricsFile, 'utf8')) : [];

@@ -7,6 +7,7 @@ import { tableCsv, tableLatex, tableMarkdown, type TableModel } from './format.j
 import { globProblem, globToRegExp, QueryError, type ParsedQuery, type Query } from './query.js';
 import { confusionOutput, rocOutput, type PredictionContext } from './predictionCurves.js';
 import { mean, pearson, sampleStd, spearman, wilcoxonSignedRank } from './stats.js';
+import { PairedRequestError, pairedOutput } from './paired.js';
 
 export const DEFAULT_TABLE_METRICS = ['test.auroc', 'test.f1', 'test.accuracy', 'test.entropy'];
 
@@ -287,6 +288,38 @@ function sensitivity(ctx: Context): SensitivityOutput {
   };
 }
 
+/** show: paired: per group (default: the sweep keys other than x), x's baseline value against each other one. */
+function paired(ctx: Context): ComparisonOutput {
+  const key = ctx.query.x ?? 'aem.lambda';
+  const metrics = ctx.query.metrics ?? ['test.auroc'];
+  if (metrics.length !== 1) fail(ctx, 'metrics', `show: paired compares one metric at a time; give one, e.g. "metrics: ${metrics[0] ?? 'test.auroc'}"`);
+  checkMetrics(ctx, 'metrics', metrics);
+  const known = availableKeys(ctx.runs);
+  if (!known.includes(key)) fail(ctx, 'x', `no run has the key "${key}"; keys: ${known.join(', ')}`);
+  const groupKeys = ctx.query.group ?? defaultGroupKeys(ctx.runs).filter((k) => k !== key);
+  if (groupKeys.includes(key)) fail(ctx, 'group', `"${key}" is the key show: paired compares (x): group by the other keys, e.g. model.arch`);
+  for (const k of groupKeys) if (!known.includes(k)) fail(ctx, 'group', `no run has the key "${k}"; keys: ${known.join(', ')}`);
+  const baseline = ctx.query.baseline;
+  const extra = baseline ? Object.keys(baseline).filter((k) => k !== key) : [];
+  if (extra.length > 0) fail(ctx, 'baseline', `show: paired takes the baseline value of ${key} only (e.g. {${key}: 0}), not ${extra.join(', ')}`);
+  try {
+    return pairedOutput({
+      runs: ctx.runs,
+      groupKeys,
+      key,
+      ...(baseline?.[key] !== undefined ? { without: baseline[key] } : {}),
+      metric: metrics[0] as string,
+      at: ctx.query.at,
+      atLabel: ctx.atLabel,
+      notes: ctx.notes,
+      ...(ctx.query.title !== undefined ? { title: ctx.query.title } : {}),
+    });
+  } catch (err) {
+    if (err instanceof PairedRequestError) fail(ctx, err.queryKey, err.message);
+    throw err;
+  }
+}
+
 function predictionContext(ctx: Context): PredictionContext {
   const at = ctx.query.at;
   if (at !== 'best' && at !== 'last') fail(ctx, 'at', `show: ${ctx.query.show} reads the predictions files, which runs write at their best and last epoch: use "at: best" or "at: last"`);
@@ -365,5 +398,7 @@ function compute(ctx: Context): ComparisonOutput {
       return rocOutput(groupRuns(ctx, keys), predictionContext(ctx));
     case 'confusion':
       return confusionOutput(groupRuns(ctx, keys), predictionContext(ctx));
+    case 'paired':
+      return paired(ctx);
   }
 }

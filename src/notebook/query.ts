@@ -3,7 +3,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 
-export const SHOW_KINDS = ['table', 'curves', 'scatter', 'topk', 'sensitivity', 'roc', 'confusion'] as const;
+export const SHOW_KINDS = ['table', 'curves', 'scatter', 'topk', 'sensitivity', 'roc', 'confusion', 'paired'] as const;
 export type ShowKind = (typeof SHOW_KINDS)[number];
 
 const stringList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
@@ -18,9 +18,9 @@ export const QuerySchema = z
     metrics: stringList.optional(),
     /** best (each run's best epoch, by val AUROC + val F1), last (its latest epoch) or an epoch number (1-based). */
     at: z.union([z.enum(['best', 'last']), z.number().int().min(1)]).default('best'),
-    /** table: the group the paired test compares every other group with, e.g. {aem.lambda: 0}; default the first group. */
+    /** table: the group the paired test compares every other group with, e.g. {aem.lambda: 0}; default the first group. paired: the "without" value of x, e.g. {aem.lambda: 0}; default its lowest. */
     baseline: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-    /** scatter: the metrics on each axis; sensitivity: the swept key on the x axis. */
+    /** scatter: the metrics on each axis; sensitivity: the swept key on the x axis; paired: the key compared (default aem.lambda). */
     x: z.string().min(1).optional(),
     y: z.string().min(1).optional(),
     /** sensitivity: the key that makes one line per value. */

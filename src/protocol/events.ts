@@ -5,6 +5,10 @@ import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 
+/** A value a sweep gives a field: numbers (aem.lambda), names (model.arch, aem.schedule) or booleans. */
+export const SweepValueSchema = z.union([z.number(), z.string(), z.boolean()]);
+export type SweepValue = z.infer<typeof SweepValueSchema>;
+
 export const BackendRecordSchema = z.object({
   name: z.string(),
   tfName: z.string(),
@@ -89,7 +93,7 @@ export const RunSummarySchema = z.object({
   configLabel: z.string(),
   seed: z.number().int(),
   fold: z.number().int().optional(),
-  sweepValues: z.record(z.string(), z.number()),
+  sweepValues: z.record(z.string(), SweepValueSchema),
   status: RunStatusSchema,
   epochsDone: z.number().int(),
   epochs: z.number().int(),

@@ -140,7 +140,42 @@ export const ConfusionOutputSchema = z.object({
 });
 export type ConfusionOutput = z.infer<typeof ConfusionOutputSchema>;
 
-export const ComparisonOutputSchema = z.discriminatedUnion('kind', [TableOutputSchema, CurvesOutputSchema, ScatterOutputSchema, TopkOutputSchema, SensitivityOutputSchema, RocOutputSchema, ConfusionOutputSchema]);
+/** One side of a paired comparison: the metric over a group's seeds at one value of the compared key. */
+export const PairedSideSchema = z.object({ mean: num, std: num, n: z.number().int(), values: z.array(z.number()), seeds: z.array(z.number().int()) });
+export type PairedSide = z.infer<typeof PairedSideSchema>;
+
+/** The paper's Figure 3/4 layout: per model, the metric without and with AEM, the difference and the paired test. */
+export const PairedOutputSchema = z.object({
+  kind: z.literal('paired'),
+  ...Common,
+  at: z.string(),
+  metric: z.string(),
+  direction: z.enum(['higher', 'lower', 'none']),
+  /** The compared key (aem.lambda), its value without (the baseline, e.g. "0") and, per row, with. */
+  key: z.string(),
+  without: z.string(),
+  /** What a row is per: the group keys (model.arch). */
+  groupKeys: z.array(z.string()),
+  rows: z.array(
+    z.object({
+      group: z.string(),
+      with: z.string(),
+      without: PairedSideSchema,
+      withSide: PairedSideSchema,
+      /** mean(with) - mean(without); null where a side has no value. */
+      difference: num,
+      /** Two-sided Wilcoxon signed-rank p-value over the seeds both sides have; null with fewer than one pair or no difference. */
+      p: num,
+      pairs: z.number().int(),
+    }),
+  ),
+  markdown: z.string(),
+  csv: z.string(),
+  latex: z.string(),
+});
+export type PairedOutput = z.infer<typeof PairedOutputSchema>;
+
+export const ComparisonOutputSchema = z.discriminatedUnion('kind', [TableOutputSchema, CurvesOutputSchema, ScatterOutputSchema, TopkOutputSchema, SensitivityOutputSchema, RocOutputSchema, ConfusionOutputSchema, PairedOutputSchema]);
 export type ComparisonOutput = z.infer<typeof ComparisonOutputSchema>;
 
 /** What the renderer posts to the extension: open the attention maps of an output's runs. */

@@ -1,12 +1,12 @@
 // One optimisation step on one bag, and one evaluation of one bag.
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamW } from './adamw.js';
-import { lossTerms, type LossTerms, type RegulariserKind } from './lossTerms.js';
+import { lossTerms, type LossTerms, type Regulariser } from './lossTerms.js';
 import type { MilModel } from './models/types.js';
 
 export interface Objective {
   nClasses: number;
-  regulariser: RegulariserKind;
+  regulariser: Regulariser;
   lambda: number;
 }
 

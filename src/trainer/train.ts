@@ -33,6 +33,8 @@ import {
 } from './runStore.js';
 import { lambdaAt, learningRateAt } from './schedules.js';
 import type { Objective } from './step.js';
+import { regulariserOf, topkSmallBagNotice } from './lossTerms.js';
+import { trainingRows } from './bagSampling.js';
 import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
 import { removeStaleTmpFiles } from './atomicFile.js';
 
@@ -173,7 +175,9 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   });
   log('info', `backend ${backendLabel(backend)}${backend.pathReason ? ` (tfjs path: ${backend.pathReason})` : ''}; ${train.length} train, ${val.length} val, ${test.length} test slides; D ${index.featureDim}, ${nClasses} classes`);
 
-  const objectiveAt = (lambda: number): Objective => ({ nClasses, regulariser: exp.aem.regulariser, lambda });
+  const regulariser = regulariserOf(exp.aem);
+  const objectiveAt = (lambda: number): Objective => ({ nClasses, regulariser, lambda });
+  const smallBagNotice = topkSmallBagNotice(regulariser);
   const summaryOf = (status: RunSummary['status'], error?: string): RunSummary => {
     const metrics = readMetrics(job.runDir);
     const testAt = (epoch: number | null) => {
@@ -261,8 +265,9 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         const slide = train[state.order[iter] as number] as SlideRecord;
         const bag = await cache.get(slide.slideId);
         for (let ahead = 1; ahead <= PREFETCH_AHEAD && iter + ahead < iters; ahead++) cache.prefetch((train[state.order[iter + ahead] as number] as SlideRecord).slideId);
-        const cap = exp.train.maxInstances;
-        const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
+        const rows = trainingRows(bag.n, exp.train, rng);
+        const notice = smallBagNotice(slide.slideId, rows?.length ?? bag.n);
+        if (notice) log('warn', notice);
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
         lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
         if (!smallBagLogged) {

@@ -10,6 +10,7 @@ import { el } from './dom.js';
 import { mapsButton } from './mapsButton.js';
 import { renderConfusion, renderRoc } from './predictionCharts.js';
 import { adoptStyles } from './styles.js';
+import { renderPaired } from './paired.js';
 import { renderTable } from './table.js';
 
 const charts = new Map<string, Chart[]>();
@@ -36,6 +37,8 @@ function draw(output: ComparisonOutput, root: HTMLElement): Chart[] {
       return renderRoc(output, root);
     case 'confusion':
       return renderConfusion(output, root);
+    case 'paired':
+      return renderPaired(output, root);
   }
 }
 

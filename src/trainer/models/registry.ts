@@ -107,3 +107,8 @@ export function smallBagNote(config: ModelConfig, n: number): string | undefined
 export function createModel(config: ModelConfig, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): MilModel {
   return entryOf(config).create(config, dims, initial);
 }
+
+/** Every model.arch the registry can build, in its order (benchmarks and tests iterate over it). */
+export function registeredArchs(): ModelConfig['arch'][] {
+  return Object.keys(ARCHS) as ModelConfig['arch'][];
+}
