@@ -4,7 +4,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 export interface ForwardOptions {
   training: boolean;
-  /** Draws uniform [0, 1) numbers for dropout masks; needed only when training with dropout > 0. */
+  /** Draws uniform [0, 1) numbers (dropout masks, DTFD's pseudo-bags) from the run's seeded source; given in training. */
   random?: () => number;
   /** The bag's label, for models whose own loss terms need it (DSMIL's max-instance loss). */
   label?: number;
@@ -17,6 +17,8 @@ export interface MilForward {
   scores: tf.Tensor2D;
   /** Loss terms the model adds itself (for example DSMIL's max-instance loss), already weighted. */
   extraLoss?: tf.Scalar;
+  /** The same terms by name (their sum is extraLoss), each reported as a metric of its own. */
+  extraTerms?: Record<string, tf.Scalar>;
   /** Weight of the bag cross-entropy in the loss (default 1; DSMIL's is 0.5). */
   bagLossWeight?: number;
   /** Intermediate values `backward` needs; opaque to the engine. */
