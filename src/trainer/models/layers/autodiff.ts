@@ -113,6 +113,8 @@ const GRADIENTS: tf.GradConfig[] = [
   },
   { kernelName: tf.Neg, gradFunc: (dy) => ({ x: () => tf.neg(dy as tf.Tensor) }) },
   { kernelName: tf.Identity, gradFunc: (dy) => ({ x: () => tf.clone(dy as tf.Tensor) }) },
+  // float32 to float32 only (the models cast nothing else on a differentiated path).
+  { kernelName: tf.Cast, gradFunc: (dy) => ({ x: () => tf.clone(dy as tf.Tensor) }) },
   { kernelName: tf.Square, inputsToSave: ['x'], gradFunc: (dy, saved) => ({ x: () => tf.mul(tf.mul(dy as tf.Tensor, saved[0] as tf.Tensor), 2) }) },
   { kernelName: tf.Sqrt, outputsToSave: [true], gradFunc: (dy, saved) => ({ x: () => tf.div(dy as tf.Tensor, tf.mul(saved[0] as tf.Tensor, 2)) }) },
   {
