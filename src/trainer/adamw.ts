@@ -1,6 +1,8 @@
 // AdamW with decoupled weight decay, exactly as torch.optim.AdamW (amsgrad off):
 // p *= 1 - lr * wd; m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2;
 // p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+// As torch, a parameter without a gradient in a step is left alone (no decay, no moment update) and t
+// counts each parameter's own steps.
 import * as tf from '@tensorflow/tfjs-core';
 
 export interface AdamWOptions {
@@ -14,10 +16,13 @@ export interface AdamWState {
   step: number;
   m: Map<string, Float32Array>;
   v: Map<string, Float32Array>;
+  /** Steps of each parameter where one had fewer than `step` (it had no gradient in some); absent: all had `step`. */
+  paramSteps?: Map<string, number>;
 }
 
 export class AdamW {
   private step = 0;
+  private readonly paramSteps = new Map<string, number>();
   private readonly m = new Map<string, tf.Variable>();
   private readonly v = new Map<string, tf.Variable>();
   private readonly beta1: number;
@@ -34,6 +39,7 @@ export class AdamW {
     for (const [name, p] of params) {
       this.m.set(name, tf.variable(tf.zerosLike(p), false));
       this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.paramSteps.set(name, 0);
     }
   }
 
@@ -42,13 +48,16 @@ export class AdamW {
   }
 
   apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
+    for (const name of grads.keys()) if (!this.params.has(name)) throw new Error(`AdamW: a gradient for ${name}, which is not a parameter`);
     this.step += 1;
-    const bc1 = 1 - this.beta1 ** this.step;
-    const sqrtBc2 = Math.sqrt(1 - this.beta2 ** this.step);
     tf.tidy(() => {
       for (const [name, p] of this.params) {
         const g = grads.get(name);
-        if (!g) throw new Error(`AdamW: no gradient for ${name}`);
+        if (!g) continue;
+        const t = (this.paramSteps.get(name) as number) + 1;
+        this.paramSteps.set(name, t);
+        const bc1 = 1 - this.beta1 ** t;
+        const sqrtBc2 = Math.sqrt(1 - this.beta2 ** t);
         const m = this.m.get(name) as tf.Variable;
         const v = this.v.get(name) as tf.Variable;
         const mNew = tf.add(tf.mul(m, this.beta1), tf.mul(g, 1 - this.beta1));
@@ -64,11 +73,13 @@ export class AdamW {
 
   async state(): Promise<AdamWState> {
     const read = async (vars: Map<string, tf.Variable>) => new Map(await Promise.all([...vars].map(async ([k, t]) => [k, new Float32Array(await t.data())] as const)));
-    return { step: this.step, m: await read(this.m), v: await read(this.v) };
+    const behind = [...this.paramSteps].some(([, t]) => t !== this.step);
+    return { step: this.step, m: await read(this.m), v: await read(this.v), ...(behind ? { paramSteps: new Map(this.paramSteps) } : {}) };
   }
 
   restore(state: AdamWState): void {
     this.step = state.step;
+    for (const name of this.paramSteps.keys()) this.paramSteps.set(name, state.paramSteps?.get(name) ?? state.step);
     for (const [vars, saved] of [
       [this.m, state.m],
       [this.v, state.v],

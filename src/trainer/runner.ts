@@ -20,6 +20,8 @@ export interface WeightsState {
   params: Map<string, Float32Array>;
   m: Map<string, Float32Array>;
   v: Map<string, Float32Array>;
+  /** AdamW steps per parameter, where some parameter missed a gradient in some step (see AdamWState). */
+  paramSteps?: Map<string, number>;
 }
 
 export interface TrainingRunner {
