@@ -28,6 +28,8 @@ export const TrainEpochMetricsSchema = z.object({
   regulariser: z.number(),
   lr: z.number(),
   lambda: z.number(),
+  /** The model's own loss terms (DSMIL's max-instance CE, DTFD-MIL's tier-1 CE), mean per bag. */
+  terms: z.record(z.string(), z.number()).optional(),
   bags: z.number().int(),
   seconds: z.number(),
   bagsPerSecond: z.number(),
@@ -40,6 +42,8 @@ export const EvalEpochMetricsSchema = z.object({
   loss: z.number(),
   ce: z.number(),
   regulariser: z.number(),
+  /** The model's own loss terms, mean per bag (as in the train line). */
+  terms: z.record(z.string(), z.number()).optional(),
   /** null when undefined (one class only): the reason says why. */
   auroc: z.number().nullable(),
   aurocUndefinedReason: z.string().optional(),

@@ -11,7 +11,7 @@ export interface TrainingState {
   iter: number;
   /** This epoch's order of training bags. */
   order: number[];
-  trainSums: { loss: number; ce: number; regulariser: number; bags: number; seconds: number };
+  trainSums: { loss: number; ce: number; regulariser: number; bags: number; seconds: number; terms?: Record<string, number> };
   rngState: number[];
   bestEpoch: number | null;
   bestScore: number;

@@ -7,7 +7,7 @@ import type { EvalEpochMetrics } from '../protocol/events.js';
 import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
 import type { AttentionEntry } from './checkpoint.js';
 import { classificationMetrics } from './metrics.js';
-import type { TrainingRunner } from './runner.js';
+import { addTerms, type TrainingRunner } from './runner.js';
 import type { PredictionRow } from './runStore.js';
 import type { BagEvaluation, Objective } from './step.js';
 
@@ -50,6 +50,7 @@ export async function evaluateSplit(
   let loss = 0;
   let ce = 0;
   let regulariser = 0;
+  let terms: Record<string, number> | undefined;
   let entropy = 0;
   let entropyNorm = 0;
   let tumourMass = 0;
@@ -74,6 +75,7 @@ export async function evaluateSplit(
     loss += r.total;
     ce += r.ce;
     regulariser += r.regulariser;
+    terms = addTerms(terms, r.terms);
     labels.push(slide.label);
     probs.push(Array.from(r.probs));
     // Entropy and top-k are averaged over heads, like the regulariser.
@@ -101,6 +103,7 @@ export async function evaluateSplit(
     loss: loss / n,
     ce: ce / n,
     regulariser: regulariser / n,
+    ...(terms ? { terms: Object.fromEntries(Object.entries(terms).map(([k, v]) => [k, v / n])) } : {}),
     auroc: cls.auroc,
     ...(cls.aurocUndefinedReason ? { aurocUndefinedReason: cls.aurocUndefinedReason } : {}),
     f1: cls.f1,

@@ -12,6 +12,16 @@ export interface LossSums {
   ce: number;
   regulariser: number;
   bags: number;
+  /** Sums of the model's own loss terms by name, where it has any. */
+  terms?: Record<string, number>;
+}
+
+/** Adds named loss terms into a sum (created on first use). */
+export function addTerms(sum: Record<string, number> | undefined, terms: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (!terms || Object.keys(terms).length === 0) return sum;
+  const out = sum ?? {};
+  for (const [name, value] of Object.entries(terms)) out[name] = (out[name] ?? 0) + value;
+  return out;
 }
 
 export interface WeightsState {

@@ -14,8 +14,8 @@ import { backendLabel } from '../protocol/backendLabel.js';
 import { createRunner } from './createRunner.js';
 import { gpuPlanOf } from './gpu/coverage.js';
 import { selectionScore } from './metrics.js';
-import { initModelParams } from './models/registry.js';
-import type { LossSums, TrainingRunner } from './runner.js';
+import { bagNoticeOf, initModelParams } from './models/registry.js';
+import { addTerms, type LossSums, type TrainingRunner } from './runner.js';
 import { resolveDataConfig } from './resolveData.js';
 import { SeededRandom } from '../util/seededRandom.js';
 import {
@@ -126,12 +126,18 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   const paths = runPaths(job.runDir);
   const { started, log, backend, index, train, val, test, nClasses, truthOf, slideById, epochs, iters, runner, reader } = opened;
   let { rng } = opened;
+  let bagNoticed = false;
   const cache = new BagCache(async (slideId) => {
     const slide = slideById.get(slideId);
     if (!slide) throw new Error(`unknown slide ${slideId}`);
     const { bag, nonFiniteRow: bad } = await reader.read(slide.source, slideId);
     if (bag.n === 0) throw new DataError([{ slideId, file: slide.source.path, message: `slide ${slideId} (${slide.source.path}) has no instances: remove it from the CSV or re-extract its features` }]);
     if (bad >= 0) throw new DataError([{ slideId, file: slide.source.path, message: `slide ${slideId} (${slide.source.path}) has NaN or Inf in its features (instance ${bad}): re-extract its features` }]);
+    const notice = bagNoticed ? undefined : bagNoticeOf(exp.model, Math.min(bag.n, exp.train.maxInstances ?? bag.n));
+    if (notice) {
+      bagNoticed = true;
+      log('warn', `slide ${slideId}: ${notice}; logged for the first such slide only`);
+    }
     return bag;
   }, exp.compute.cacheMB * 1024 * 1024);
 
@@ -225,6 +231,8 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
     state.trainSums.ce += sums.ce;
     state.trainSums.regulariser += sums.regulariser;
     state.trainSums.bags += sums.bags;
+    const terms = addTerms(state.trainSums.terms, sums.terms);
+    if (terms) state.trainSums.terms = terms;
     unreadFrom = throughIter;
   };
   try {
@@ -259,7 +267,8 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
         lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
-        await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
+        // Models draw from it only what they need (dropout masks, DTFD-MIL's pseudo-bags).
+        await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, () => rng.float());
         // On cpu/wasm the step never leaves the thread: give the prefetch's file reads their turn before the next bag is needed.
         await yieldToEventLoop();
         if (runner.lossesEachStep) await collectLosses(epoch, iter + 1, slide.slideId);
@@ -292,6 +301,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         regulariser: sums.regulariser / sums.bags,
         lr,
         lambda,
+        ...(sums.terms ? { terms: Object.fromEntries(Object.entries(sums.terms).map(([k, v]) => [k, v / sums.bags])) } : {}),
         bags: sums.bags,
         seconds: trainSeconds,
         bagsPerSecond: sums.bags / Math.max(trainSeconds, 1e-9),

@@ -16,6 +16,9 @@ export interface DsmilShape {
   nClasses: number;
 }
 
+/** The name of the weighted max-instance CE among the model's own loss terms (a metric of its own). */
+export const DSMIL_MAX_INSTANCE_TERM = 'max_instance_ce';
+
 /** Each half of the loss: the max-instance CE and the bag CE. */
 export const DSMIL_LOSS_WEIGHT = 0.5;
 
@@ -89,7 +92,7 @@ export class Dsmil implements MilModel {
     const oneHot = tf.cast(tf.oneHot(tf.tensor1d([options.label], 'int32'), c), 'float32') as tf.Tensor2D; // [1, C]
     const extraLoss = tf.mul(DSMIL_LOSS_WEIGHT, tf.neg(tf.sum(tf.mul(logP, oneHot)))) as tf.Scalar;
     cache.dMaxLogits = tf.mul(DSMIL_LOSS_WEIGHT, tf.sub(tf.reshape(tf.exp(logP), [1, c]), oneHot)) as tf.Tensor2D;
-    return { logits, scores, extraLoss, bagLossWeight: DSMIL_LOSS_WEIGHT, cache };
+    return { logits, scores, extraLoss, extraTerms: { [DSMIL_MAX_INSTANCE_TERM]: extraLoss }, bagLossWeight: DSMIL_LOSS_WEIGHT, cache };
   }
 
   backward(cacheValue: unknown, dLogits: tf.Tensor1D, dScores: tf.Tensor2D): Map<string, tf.Tensor> {

@@ -5,7 +5,9 @@ import { DataError } from '../../data/types.js';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { abmilParamShapes, GatedAbmil, initAbmilParams } from './abmil.js';
 import { Dsmil, dsmilParamShapes, initDsmilParams, type DsmilShape } from './dsmil.js';
+import { Dtfd, dtfdParamShapes, initDtfdParams, pseudoBagCount, type DtfdShape } from './dtfd.js';
 import { initMhaParams, mhaParamShapes, MultiHeadAttentionMil, type MhaShape } from './mha.js';
+import { initTransmilParams, Transmil, transmilParamShapes, type TransmilShape } from './transmil.js';
 import type { MilModel, ModelShape } from './types.js';
 
 /** What the data fixes about every model: input width, the first layer's width (where it has one) and the classes. */
@@ -21,6 +23,8 @@ interface ArchEntry<C> {
   paramShapes(config: C, dims: ModelDims): Record<string, number[]>;
   initParams(config: C, dims: ModelDims, rng: SeededRandom): Map<string, Float32Array>;
   create(config: C, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): MilModel;
+  /** What the model does differently for a bag of n instances, where it does (logged once per run). */
+  bagNotice?(config: C, n: number): string | undefined;
 }
 
 export function abmilShapeOf(config: ConfigOf<'abmil'>, dims: ModelDims): ModelShape {
@@ -36,6 +40,14 @@ function mhaShapeOf(config: ConfigOf<'mha'>, dims: ModelDims): MhaShape {
 
 function dsmilShapeOf(config: ConfigOf<'dsmil'>, dims: ModelDims): DsmilShape {
   return { inputDim: dims.inputDim, queryDim: config.query, nClasses: dims.nClasses };
+}
+
+function dtfdShapeOf(config: ConfigOf<'dtfd'>, dims: ModelDims): DtfdShape {
+  return { ...dims, attentionDim: config.attention, pseudoBags: config.pseudoBags, distillation: config.distillation, distilledPerPseudoBag: config.distilledInstances };
+}
+
+function transmilShapeOf(config: ConfigOf<'transmil'>, dims: ModelDims): TransmilShape {
+  return { inputDim: dims.inputDim, width: config.width, heads: config.heads, landmarks: config.landmarks, nClasses: dims.nClasses };
 }
 
 const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
@@ -54,6 +66,20 @@ const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
     initParams: (c, d, rng) => initDsmilParams(dsmilShapeOf(c, d), rng),
     create: (c, d, initial) => new Dsmil(dsmilShapeOf(c, d), initial),
   },
+  dtfd: {
+    paramShapes: (c, d) => dtfdParamShapes(dtfdShapeOf(c, d)),
+    initParams: (c, d, rng) => initDtfdParams(dtfdShapeOf(c, d), rng),
+    create: (c, d, initial) => new Dtfd(dtfdShapeOf(c, d), initial),
+    bagNotice: (c, n) =>
+      pseudoBagCount(n, c.pseudoBags) < c.pseudoBags
+        ? `${n} instance(s), fewer than model.pseudoBags ${c.pseudoBags}: split into ${pseudoBagCount(n, c.pseudoBags)} pseudo-bag(s) of one instance (the authors' np.array_split would leave the other ${c.pseudoBags - n} empty)`
+        : undefined,
+  },
+  transmil: {
+    paramShapes: (c, d) => transmilParamShapes(transmilShapeOf(c, d)),
+    initParams: (c, d, rng) => initTransmilParams(transmilShapeOf(c, d), rng),
+    create: (c, d, initial) => new Transmil(transmilShapeOf(c, d), initial),
+  },
 };
 
 function entryOf<C extends ModelConfig>(config: C): ArchEntry<C> {
@@ -70,4 +96,9 @@ export function initModelParams(config: ModelConfig, dims: ModelDims, rng: Seede
 
 export function createModel(config: ModelConfig, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): MilModel {
   return entryOf(config).create(config, dims, initial);
+}
+
+/** The model's note on a bag of n instances it treats differently (DTFD-MIL: fewer pseudo-bags), if any. */
+export function bagNoticeOf(config: ModelConfig, n: number): string | undefined {
+  return entryOf(config).bagNotice?.(config, n);
 }
