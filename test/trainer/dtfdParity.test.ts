@@ -65,6 +65,12 @@ for (const backend of ['cpu', 'wasm'] as const) {
 
         const reg = regulariserValueAndGrad(fwd.scores, 'entropy').value.dataSync()[0] as number;
         assert.ok(close(reg, num(e.neg_entropy_tier1_mean_over_groups)), `tier-1 neg entropy ${reg}`);
+        // The KL variant per pseudo-bag: KL(U_G || a_G) = -log |G| - mean_{n in G} log a_n, averaged over pseudo-bags.
+        const perGroup = (e.tier1_attention_per_group as number[][]).map((a) => -Math.log(a.length) - a.reduce((s, v) => s + Math.log(v), 0) / a.length);
+        const kl = regulariserValueAndGrad(fwd.scores, 'kl');
+        assert.ok(close(kl.value.dataSync()[0] as number, perGroup.reduce((s, v) => s + v, 0) / perGroup.length), 'KL counts each pseudo-bag\'s own instances');
+        const dKl = kl.dScores.arraySync();
+        groups.forEach((g, row) => (dKl[row] as number[]).forEach((d, i) => !g.includes(i) && assert.equal(d, 0, 'no KL gradient outside a pseudo-bag')));
         const reg2 = regulariserValueAndGrad(tf.log(model.tier2Attention(fwd.cache)) as tf.Tensor2D, 'entropy').value.dataSync()[0] as number;
         assert.ok(close(reg2, num(e.neg_entropy_tier2)), `tier-2 neg entropy ${reg2}`);
 

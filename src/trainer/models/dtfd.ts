@@ -8,6 +8,7 @@
 // The regulariser and the reported attention are tier 1's: one row per pseudo-bag [G, N], zero outside it.
 import * as tf from '@tensorflow/tfjs-core';
 import { SeededRandom } from '../../util/seededRandom.js';
+import { OUTSIDE_SCORE } from '../lossTerms.js';
 import { useAutodiff } from './layers/autodiff.js';
 import { linearInit } from './layers/dense.js';
 import { gatedAttentionOf, gatedAttentionScores, gatedAttentionShapes, initGatedAttention } from './layers/gatedAttention.js';
@@ -52,8 +53,6 @@ export const DTFD_TIER1_TERM = 'tier1_ce';
 
 const SCORE_BIASES = ['t1_attn_w.b', 't2_attn_w.b'] as const;
 
-/** Score of the instances outside a pseudo-bag's row: exp gives exactly 0, and 0 * it stays 0 (no NaN). */
-const OUTSIDE = -1e9;
 /** Key of the evaluation pseudo-bags' random stream (see pseudoBagsForEvaluation). */
 const EVAL_STREAM = 0x6474_6664;
 
@@ -125,7 +124,7 @@ export function pseudoBagsForEvaluation(n: number, requested: number): number[][
 
 interface DtfdCache {
   x: tf.Tensor2D;
-  /** [G, N]: 0 inside each pseudo-bag's row, OUTSIDE elsewhere. */
+  /** [G, N]: 0 inside each pseudo-bag's row, OUTSIDE_SCORE elsewhere (exp gives exactly 0, no NaN). */
   outside: tf.Tensor2D;
   /** Tier 2's input, detached from tier 1. */
   tier2Input: tf.Tensor2D;
@@ -167,7 +166,7 @@ export class Dtfd implements MilModel {
   /** The forward pass on a given partition of the instances (the fixtures give theirs). */
   forwardPseudoBags(x: tf.Tensor2D, groups: number[][], label?: number): MilForward {
     const n = x.shape[0];
-    const outsideValues = new Float32Array(groups.length * n).fill(OUTSIDE);
+    const outsideValues = new Float32Array(groups.length * n).fill(OUTSIDE_SCORE);
     groups.forEach((g, row) => {
       for (const i of g) outsideValues[row * n + i] = 0;
     });
