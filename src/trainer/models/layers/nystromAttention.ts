@@ -47,11 +47,12 @@ export function iterativePinv(x: tf.Tensor3D, iterations: number): tf.Tensor3D {
   const scale = tf.mul(tf.max(tf.sum(abs, -1)), tf.max(tf.sum(abs, -2)));
   let z = tf.div(swapLast(x), scale) as tf.Tensor3D;
   const eye = tf.expandDims(tf.eye(m), 0);
+  const [seven, fifteen, thirteen] = [7, 15, 13].map((c) => tf.mul(eye, c));
   for (let i = 0; i < iterations; i++) {
     const xz = tf.matMul(x, z);
-    const inner = tf.matMul(xz, tf.sub(tf.mul(eye, 7), xz));
-    const middle = tf.matMul(xz, tf.sub(tf.mul(eye, 15), inner));
-    z = tf.mul(tf.matMul(z, tf.sub(tf.mul(eye, 13), middle)), 0.25) as tf.Tensor3D;
+    const inner = tf.matMul(xz, tf.sub(seven as tf.Tensor, xz));
+    const middle = tf.matMul(xz, tf.sub(fifteen as tf.Tensor, inner));
+    z = tf.mul(tf.matMul(z, tf.sub(thirteen as tf.Tensor, middle)), 0.25) as tf.Tensor3D;
   }
   return z;
 }
