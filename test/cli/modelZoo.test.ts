@@ -171,19 +171,20 @@ test('dtfd and transmil options that do not apply, or heads that do not divide t
   assert.match(heads.stderr, /model\.heads.*3 heads do not divide model\.width 16/);
 });
 
-// Seeded learning: each model reaches test AUROC >= 0.85 at its best epoch within 20 epochs, and AEM
-// (lambda 0.1) gives a higher mean test attention entropy than lambda 0 with the same seed, at the last
-// epoch. On the tiny preset (28 training slides): the demo preset took 3-8 minutes a run for DTFD-MIL and
-// about 100 s an epoch for TransMIL on this shared 2-vCPU machine.
+// Seeded learning on the demo preset (70 training slides, lr 1e-3 as media/demo.aem.json): each model
+// reaches test AUROC >= 0.85 at its best epoch within 20 epochs, and AEM (lambda 0.1) gives a higher mean
+// test attention entropy than lambda 0 with the same seed at the last epoch. On this shared 2-vCPU machine
+// a DTFD-MIL run took 3-5 minutes; TransMIL is run smaller than the authors' (width 32, 2 heads, 16
+// landmarks) because each of its steps is some 2,000 small tfjs kernels.
 const LEARNING = [
-  { arch: 'dtfd', model: { arch: 'dtfd', pseudoBags: 3 } },
+  { arch: 'dtfd', model: { arch: 'dtfd' } },
   { arch: 'transmil', model: { arch: 'transmil', width: 32, heads: 2, landmarks: 16 } },
 ] as const;
 
 for (const { arch, model } of LEARNING) {
-  test(`model.arch "${arch}" learns the tiny preset (seeded) and AEM raises its test attention entropy`, () => {
+  test(`model.arch "${arch}" learns the demo preset (seeded) and AEM raises its test attention entropy`, () => {
     const name = `${arch}Learns`;
-    const body = { name, data: { format: 'synthetic', synthetic: { preset: 'tiny', seed: 0, classes: 2 } }, model, train: { epochs: 20, lr: 1e-3, topK: 20 }, sweep: { 'aem.lambda': [0, 0.1] }, seeds: [0], compute: { backend: 'wasm', parallel: 1 } };
+    const body = { name, data: { format: 'synthetic', synthetic: { preset: 'demo', seed: 0, classes: 2 } }, model, train: { epochs: 20, lr: 1e-3, topK: 20 }, sweep: { 'aem.lambda': [0, 0.1] }, seeds: [0], compute: { backend: 'wasm', parallel: 1 } };
     const r = aemTrain(name, body, [], 1_800_000);
     assert.equal(r.code, 0, r.stderr);
     const runs = runDirsOf(name);
