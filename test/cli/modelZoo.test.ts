@@ -173,7 +173,7 @@ test('dtfd and transmil options that do not apply, or heads that do not divide t
 
 // Seeded learning on the demo preset (70 training slides, lr 1e-3 as media/demo.aem.json): each model
 // reaches test AUROC >= 0.85 at its best epoch within 20 epochs, and AEM (lambda 0.1) gives a higher mean
-// test attention entropy than lambda 0 with the same seed at the last epoch. On this shared 2-vCPU machine
+// test attention entropy (over the 20 epochs) than lambda 0 with the same seed. On this shared 2-vCPU machine
 // a DTFD-MIL run took 3-5 minutes; TransMIL is run smaller than the authors' (width 32, 2 heads, 16
 // landmarks) because each of its steps is some 2,000 small tfjs kernels.
 const LEARNING = [
@@ -196,7 +196,11 @@ for (const { arch, model } of LEARNING) {
       assert.equal(summary.status, 'done');
       assert.ok((summary.best?.auroc ?? 0) >= 0.85, `${path.basename(dir)}: best-epoch test AUROC ${summary.best?.auroc}`);
     }
-    const lastTestEntropy = (dir: string) => metricsOf(dir).filter((m) => m.split === 'test' && m.epoch === 19)[0]?.entropy ?? Number.NaN;
-    assert.ok(lastTestEntropy(aem) > lastTestEntropy(plain), `test entropy: lambda 0.1 ${lastTestEntropy(aem)}, lambda 0 ${lastTestEntropy(plain)}`);
+    const meanTestEntropy = (dir: string) => {
+      const test = metricsOf(dir).filter((m) => m.split === 'test');
+      assert.equal(test.length, 20);
+      return test.reduce((sum, m) => sum + (m.entropy ?? Number.NaN), 0) / test.length;
+    };
+    assert.ok(meanTestEntropy(aem) > meanTestEntropy(plain), `mean test entropy over the epochs: lambda 0.1 ${meanTestEntropy(aem)}, lambda 0 ${meanTestEntropy(plain)}`);
   });
 }

@@ -20,6 +20,8 @@ export interface SyntheticRunOptions {
   regulariser?: 'entropy' | 'kl' | 'none';
   maxInstances?: number;
   gpuCacheMB?: number;
+  /** The model section (default: ABMIL's defaults). */
+  model?: Record<string, unknown>;
 }
 
 export interface SyntheticRun {
@@ -32,6 +34,7 @@ function experimentText(o: SyntheticRunOptions): string {
   return JSON.stringify({
     name: 'learn',
     data: { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
+    ...(o.model ? { model: o.model } : {}),
     aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine' },
     train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}) },
     compute: { backend: o.backend ?? 'wasm', gpuPath: o.gpuPath ?? 'auto', ...(o.gpuCacheMB !== undefined ? { gpuCacheMB: o.gpuCacheMB } : {}) },
