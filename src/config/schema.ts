@@ -158,8 +158,41 @@ export const AcmilModelSchema = z
   )
   .strict();
 
-export const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema, DsmilModelSchema, ClamSbModelSchema, AcmilModelSchema] as const;
-export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha', 'dsmil', 'clam_sb', 'acmil'];
+export const DTFD_DISTILLATIONS = ['AFS', 'MaxMinS', 'MaxS'] as const;
+
+export const DtfdModelSchema = z
+  .object(
+    {
+      arch: z.literal('dtfd').describe('DTFD-MIL (Zhang et al. 2022): the bag split at random into pseudo-bags, gated attention and a classifier per pseudo-bag (tier 1), each pseudo-bag distilled into a second gated attention MIL (tier 2); loss tier-1 CE + tier-2 CE, AEM on the tier-1 attention.'),
+      hidden: modelCommon.hidden,
+      attention: z.number().int().positive().default(128).describe('Width of both tiers\' gated attention branches.'),
+      pseudoBags: z.number().int().positive().default(5).describe('Pseudo-bags each bag is split into at random (the authors\' numGroup); a bag with fewer instances gets one pseudo-bag per instance.'),
+      distillation: z
+        .enum(DTFD_DISTILLATIONS)
+        .default('AFS')
+        .describe('What each pseudo-bag hands to tier 2: "AFS" its attention-pooled feature; "MaxMinS" the features of its instances ranked highest and lowest by the tier-1 classifier; "MaxS" only the highest.'),
+      distilledInstances: z.number().int().positive().default(1).describe('MaxMinS / MaxS: instances taken from each end of a pseudo-bag\'s ranking (the authors\' total_instance / numGroup).'),
+      dropout: z.literal(0).default(0).describe('DTFD-MIL runs without dropout (the authors\' default).'),
+    },
+    { error: notForArch('dtfd') },
+  )
+  .strict();
+
+export const TransmilModelSchema = z
+  .object(
+    {
+      arch: z.literal('transmil').describe('TransMIL (Shao et al. 2021): two Nyström self-attention layers with a cls token and the PPEG position encoding between them, the instances padded to a square; AEM on the exact attention of the last layer\'s cls query over the instances.'),
+      width: z.number().int().positive().default(512).describe('Width of the token features after the first layer.'),
+      heads: z.number().int().positive().default(8).describe('Attention heads; they split the width in equal parts, so it must divide it.'),
+      landmarks: z.number().int().positive().default(256).describe('Nyström landmarks (the authors: half the width).'),
+      dropout: z.literal(0).default(0).describe('TransMIL here runs without dropout (the authors use 0.1 inside the attention).'),
+    },
+    { error: notForArch('transmil') },
+  )
+  .strict();
+
+export const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema, DsmilModelSchema, ClamSbModelSchema, AcmilModelSchema, DtfdModelSchema, TransmilModelSchema] as const;
+export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha', 'dsmil', 'clam_sb', 'acmil', 'dtfd', 'transmil'];
 
 type ArchSchema = (typeof MODEL_OPTIONS)[number];
 
@@ -188,6 +221,7 @@ export const ModelSchema = z
   .discriminatedUnion('arch', [...MODEL_OPTIONS], { error: (issue) => (issue.code === 'invalid_union' ? `model.arch must be one of: ${MODEL_ARCHS.join(', ')}` : undefined) })
   .superRefine((m, ctx) => {
     if (m.arch === 'mha' && m.hidden !== undefined && m.hidden % m.heads !== 0) ctx.addIssue({ code: 'custom', path: ['heads'], message: `${m.heads} heads do not divide model.hidden ${m.hidden}` });
+    if (m.arch === 'transmil' && m.width % m.heads !== 0) ctx.addIssue({ code: 'custom', path: ['heads'], message: `${m.heads} heads do not divide model.width ${m.width}` });
   })
   .describe('The MIL model: "arch" picks it, and each arch has its own options.');
 export type ModelConfig = z.infer<typeof ModelSchema>;

@@ -39,18 +39,24 @@ export interface LoadOptions {
 
 const heartbeatLive = (dir: string): boolean => heartbeatIsLive(readHeartbeat(dir));
 
-const NOT_METRICS = new Set(['epoch', 'split', 'topk', 'aurocUndefinedReason']);
+// `terms` holds the model's own loss terms, named "<split>.terms.<name>" (isMetricName).
+const NOT_METRICS = new Set(['epoch', 'split', 'topk', 'aurocUndefinedReason', 'terms']);
 const TRAIN_FIELDS = Object.keys(TrainEpochMetricsSchema.shape).filter((k) => !NOT_METRICS.has(k));
 const EVAL_FIELDS = Object.keys(EvalEpochMetricsSchema.shape).filter((k) => !NOT_METRICS.has(k));
 
 /** Every metric a query can name, "<split>.<field>", from the metrics.jsonl schema. */
 export const METRIC_NAMES: readonly string[] = [...TRAIN_FIELDS.map((f) => `train.${f}`), ...['val', 'test'].flatMap((s) => EVAL_FIELDS.map((f) => `${s}.${f}`))];
 
+/** A metric of the schema, or one of a model's own loss terms ("test.terms.tier1"). */
+export function isMetricName(metric: string): boolean {
+  return METRIC_NAMES.includes(metric) || /^(train|val|test)\.terms\.[A-Za-z0-9_]+$/.test(metric);
+}
+
 /** Which way a metric is better; 'none' for those with no better direction (entropy, lr...). */
 export function metricDirection(metric: string): 'higher' | 'lower' | 'none' {
   const field = metric.split('.')[1] ?? '';
   if (['auroc', 'f1', 'accuracy', 'tumourAttention'].includes(field)) return 'higher';
-  if (['loss', 'ce'].includes(field)) return 'lower';
+  if (['loss', 'ce', 'terms'].includes(field)) return 'lower';
   return 'none';
 }
 
@@ -158,10 +164,10 @@ export function epochAt(run: RunData, at: 'best' | 'last' | number): number | un
 
 /** A metric ("test.auroc") of a run at a 0-based epoch; undefined when absent or null (AUROC of one class). */
 export function metricAt(run: RunData, metric: string, epoch: number): number | undefined {
-  const [split, field] = metric.split('.');
+  const [split, field, term] = metric.split('.');
   const line = run.lines.find((l) => l.epoch === epoch && l.split === split);
   if (!line || field === undefined) return undefined;
-  const value = (line as Record<string, unknown>)[field];
+  const value = field === 'terms' && term !== undefined ? line.terms?.[term] : (line as Record<string, unknown>)[field];
   return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 }
 

@@ -2,7 +2,7 @@
 // each at its epoch and computes the payload of the requested `show:` kind. Every mistake (a glob that
 // matches nothing, an unknown key or metric, a metric no run has) is a QueryError that lists what exists.
 import type { BandSeries, ComparisonOutput, CurvesOutput, ScatterOutput, SensitivityOutput, TableCell, TableOutput, TopkOutput } from '../protocol/notebook.js';
-import { epochAt, METRIC_NAMES, metricAt, metricDirection, metricSeries, topkAt, type KeyValue, type RunData } from './collect.js';
+import { epochAt, isMetricName, METRIC_NAMES, metricAt, metricDirection, metricSeries, topkAt, type KeyValue, type RunData } from './collect.js';
 import { tableCsv, tableLatex, tableMarkdown, type TableModel } from './format.js';
 import { globProblem, globToRegExp, QueryError, type ParsedQuery, type Query } from './query.js';
 import { confusionOutput, rocOutput, type PredictionContext } from './predictionCurves.js';
@@ -102,7 +102,7 @@ function defaultGroupKeys(runs: RunData[]): string[] {
 
 function checkMetrics(ctx: Context, key: string, metrics: string[]): void {
   for (const metric of metrics) {
-    if (!METRIC_NAMES.includes(metric)) fail(ctx, key, `unknown metric "${metric}"; metrics: ${METRIC_NAMES.join(', ')}`);
+    if (!isMetricName(metric)) fail(ctx, key, `unknown metric "${metric}"; metrics: ${METRIC_NAMES.join(', ')}`);
     const has = ctx.runs.some((r) => {
       const epoch = epochAt(r, ctx.query.at);
       return epoch !== undefined && metricAt(r, metric, epoch) !== undefined;

@@ -51,6 +51,12 @@ export interface LossTerms {
 }
 
 /**
+ * Score of an instance outside a row's distribution (DTFD-MIL's pseudo-bags: row g covers pseudo-bag g
+ * only): its attention is exactly 0 and adds 0 to the entropy; the KL counts only the row's own instances.
+ */
+export const OUTSIDE_SCORE = -1e9;
+
+/**
  * entropy: sum_n a_n log a_n (negative entropy; log a from log_softmax, no epsilon).
  * kl: KL(U || a) = -log N - mean_n log a_n.
  * entropy_topk: sum_j v_j log v_j over the k largest attention values v renormalised to sum 1 (all N
@@ -69,9 +75,11 @@ export function regulariserValueAndGrad(scores: tf.Tensor2D, kind: Regulariser):
     const dScores = tf.div(tf.mul(a, tf.sub(logA, perHead)), heads) as tf.Tensor2D;
     return { value: tf.mean(perHead) as tf.Scalar, dScores };
   }
-  const perHead = tf.sub(-Math.log(n), tf.mean(logA, 1)); // [heads]
-  // d/ds_j (-log N - mean_i log a_i) = a_j - 1/N
-  const dScores = tf.div(tf.sub(a, 1 / n), heads) as tf.Tensor2D;
+  const inside = tf.cast(tf.greater(scores, OUTSIDE_SCORE / 2), 'float32');
+  const count = tf.sum(inside, 1, true); // [heads, 1]: N, or the row's own instances
+  const perHead = tf.sub(tf.neg(tf.log(count)), tf.div(tf.sum(tf.mul(logA, inside), 1, true), count));
+  // d/ds_j (-log N - mean_i log a_i) = a_j - 1/N (0 outside the row)
+  const dScores = tf.div(tf.sub(a, tf.div(inside, count)), heads) as tf.Tensor2D;
   return { value: tf.mean(perHead) as tf.Scalar, dScores };
 }
 

@@ -16,6 +16,8 @@ export interface DsmilShape {
   nClasses: number;
 }
 
+/** The name of the weighted max-instance CE among the model's own loss terms (a metric of its own). */
+
 /** Each half of the loss: the max-instance CE and the bag CE. */
 export const DSMIL_LOSS_WEIGHT = 0.5;
 

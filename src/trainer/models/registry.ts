@@ -7,7 +7,9 @@ import { abmilParamShapes, GatedAbmil, initAbmilParams } from './abmil.js';
 import { Acmil, acmilMaskCounts, acmilParamShapes, initAcmilParams, type AcmilShape } from './acmil.js';
 import { ClamSb, clamParamShapes, initClamParams, type ClamShape } from './clam.js';
 import { Dsmil, dsmilParamShapes, initDsmilParams, type DsmilShape } from './dsmil.js';
+import { Dtfd, dtfdParamShapes, initDtfdParams, pseudoBagCount, type DtfdShape } from './dtfd.js';
 import { initMhaParams, mhaParamShapes, MultiHeadAttentionMil, type MhaShape } from './mha.js';
+import { initTransmilParams, Transmil, transmilParamShapes, type TransmilShape } from './transmil.js';
 import type { MilModel, ModelShape } from './types.js';
 
 /** What the data fixes about every model: input width, the first layer's width (where it has one) and the classes. */
@@ -52,6 +54,14 @@ function acmilShapeOf(config: ConfigOf<'acmil'>, dims: ModelDims): AcmilShape {
   return { ...dims, attentionDim: attention, dropout, branches, maskedInstances, maskProbability };
 }
 
+function dtfdShapeOf(config: ConfigOf<'dtfd'>, dims: ModelDims): DtfdShape {
+  return { ...dims, attentionDim: config.attention, pseudoBags: config.pseudoBags, distillation: config.distillation, distilledPerPseudoBag: config.distilledInstances };
+}
+
+function transmilShapeOf(config: ConfigOf<'transmil'>, dims: ModelDims): TransmilShape {
+  return { inputDim: dims.inputDim, width: config.width, heads: config.heads, landmarks: config.landmarks, nClasses: dims.nClasses };
+}
+
 const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
   abmil: {
     paramShapes: (c, d) => abmilParamShapes(abmilShapeOf(c, d)),
@@ -84,6 +94,20 @@ const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
       const { candidates, masked } = acmilMaskCounts(c, n);
       return `${n} instances, fewer than model.maskedInstances ${c.maskedInstances}: ACMIL masks ${masked} of its top ${candidates} per branch (min(maskedInstances, N), as the authors' code)`;
     },
+  },
+  dtfd: {
+    paramShapes: (c, d) => dtfdParamShapes(dtfdShapeOf(c, d)),
+    initParams: (c, d, rng) => initDtfdParams(dtfdShapeOf(c, d), rng),
+    create: (c, d, initial) => new Dtfd(dtfdShapeOf(c, d), initial),
+    smallBag: (c, n) =>
+      pseudoBagCount(n, c.pseudoBags) < c.pseudoBags
+        ? `${n} instance(s), fewer than model.pseudoBags ${c.pseudoBags}: split into ${pseudoBagCount(n, c.pseudoBags)} pseudo-bag(s) of one instance (the authors' np.array_split would leave the other ${c.pseudoBags - n} empty)`
+        : undefined,
+  },
+  transmil: {
+    paramShapes: (c, d) => transmilParamShapes(transmilShapeOf(c, d)),
+    initParams: (c, d, rng) => initTransmilParams(transmilShapeOf(c, d), rng),
+    create: (c, d, initial) => new Transmil(transmilShapeOf(c, d), initial),
   },
 };
 
