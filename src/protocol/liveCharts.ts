@@ -32,6 +32,8 @@ export const ChartEpochSchema = z.object({
   test: EvalPointSchema,
   /** Mean top-k cumulative attention on test, k = 1..K. */
   testTopk: z.array(z.number()),
+  /** The model's own loss terms on test by name (CLAM's instance loss, DTFD's tier 1, ...), where it has any. */
+  testTerms: z.record(z.string(), z.number()).optional(),
 });
 export type ChartEpoch = z.infer<typeof ChartEpochSchema>;
 

@@ -359,4 +359,27 @@ describe('Live Charts webview (headless Chromium, recorded real run)', () => {
     assert.equal(w.errors.filter((e) => !e.startsWith('console')).length, 0);
     await w.page.context().close();
   });
+  it('draws a model\'s own loss terms in the loss chart, one dash-dot line each, from the first epoch that has them', async () => {
+    const w = await openWebview(browser, { theme: 'light' });
+    await waitForPosted(w, 'ready');
+    await w.send(init());
+    const r = run(abmil);
+    const id = r.info.runId;
+    await w.send({ type: 'show', runIds: [id] });
+    await waitForPosted(w, 'select');
+    const withTerms = (e: ChartEpoch, i: number): ChartEpoch => ({ ...e, testTerms: { instance: 0.5 / (i + 1), diversity: 0.1 } });
+    const [first, second, third] = r.epochs;
+    assert.ok(first && second && third);
+    // Two epochs without terms, then one with them: the chart grows the lines when they first come.
+    await w.send({ type: 'snapshot', run: { ...r.info, state: 'running', epochsDone: 2 }, epochs: [first, second], bestEpoch: 0, progress: null });
+    let d = await w.describe();
+    assert.equal(d.charts.loss?.filter((s) => s.series.startsWith('term:')).length, 0);
+    await w.send({ type: 'epoch', runId: id, point: withTerms(third, 2), bestEpoch: 0 });
+    d = await w.describe();
+    assert.deepEqual(seriesOf(d, 'loss', id, 'term:instance').points, [[1, null], [2, null], [3, 0.5 / 3]]);
+    assert.deepEqual(seriesOf(d, 'loss', id, 'term:diversity').points.at(-1), [3, 0.1]);
+    assert.deepEqual(seriesOf(d, 'loss', id, 'test').points.at(-1), [3, third.test.loss], 'the loss lines stay');
+    await assertClean(w);
+    await w.page.context().close();
+  });
 });

@@ -9,9 +9,9 @@ Chart.register(LineController, LineElement, PointElement, LinearScale, Logarithm
 
 export type XY = { x: number; y: number | null };
 export type LineChart = Chart<'line', XY[]>;
-export type LineStyle = 'solid' | 'dashed' | 'dotted';
+export type LineStyle = 'solid' | 'dashed' | 'dotted' | 'dashdot';
 
-export const DASHES: Record<LineStyle, number[]> = { solid: [], dashed: [6, 4], dotted: [2, 3] };
+export const DASHES: Record<LineStyle, number[]> = { solid: [], dashed: [6, 4], dotted: [2, 3], dashdot: [8, 3, 2, 3] };
 
 export interface EpochMark {
   /** 1-based epoch as drawn on the x axis. */

@@ -1,5 +1,13 @@
 // What each per-epoch chart draws. Line style tells the split: test solid, val dashed, train dotted.
 import type { EpochChartSpec } from './epochChart.js';
+import type { StoredEpoch } from './runSeries.js';
+
+/** The names of the model terms a run's epochs report, in the order they first appear. */
+export function termNames(epochs: readonly StoredEpoch[]): string[] {
+  const names = new Set<string>();
+  for (const e of epochs) for (const name of Object.keys(e.testTerms ?? {})) names.add(name);
+  return [...names];
+}
 
 export const EPOCH_CHARTS: EpochChartSpec[] = [
   {
@@ -11,6 +19,10 @@ export const EPOCH_CHARTS: EpochChartSpec[] = [
       { key: 'val', label: 'val loss', style: 'dashed', value: (e) => e.val.loss, smooth: true, axis: 'y' },
       { key: 'test', label: 'test loss', style: 'solid', value: (e) => e.test.loss, smooth: true, axis: 'y' },
     ],
+    // The model's own loss terms on test (DSMIL's maxInstance, CLAM's instance, ACMIL's branches and
+    // diversity, DTFD's tier1), each a thin dash-dot line of the run's colour.
+    runSeries: (run) =>
+      termNames(run.epochs).map((name) => ({ key: `term:${name}`, label: `test ${name}`, style: 'dashdot', value: (e) => e.testTerms?.[name] ?? null, smooth: true, axis: 'y', width: 1 })),
   },
   {
     id: 'auroc',

@@ -33,6 +33,8 @@ export interface EpochChartSpec {
   y2Title?: string;
   yRange?: { min: number; max: number };
   series: SeriesSpec[];
+  /** Series that depend on what a run reports (the loss chart's model terms); their keys tell them apart. */
+  runSeries?(run: RunSeries): SeriesSpec[];
 }
 
 interface LineState {
@@ -68,7 +70,7 @@ export class EpochChart {
     this.runs = runs;
     this.lines = [];
     for (const run of runs) {
-      for (const series of this.spec.series) {
+      for (const series of this.seriesOf(run)) {
         const colour = this.view.colourOf(run.runId);
         const state: LineState = {
           run,
@@ -97,6 +99,12 @@ export class EpochChart {
 
   /** The run's newest epoch came last: one point more on each line of that run. */
   append(run: RunSeries, epoch: StoredEpoch): void {
+    // An epoch that brings a series the run had no line for (its first model terms) rebuilds the lines.
+    const have = this.lines.filter((l) => l.run === run).map((l) => l.series.key);
+    if (this.seriesOf(run).some((s) => !have.includes(s.key))) {
+      this.setRuns(this.runs);
+      return;
+    }
     for (const state of this.lines) {
       if (state.run !== run) continue;
       this.push(state, epoch);
@@ -132,6 +140,10 @@ export class EpochChart {
 
   destroy(): void {
     this.chart.destroy();
+  }
+
+  private seriesOf(run: RunSeries): SeriesSpec[] {
+    return [...this.spec.series, ...(this.spec.runSeries?.(run) ?? [])];
   }
 
   private push(state: LineState, e: StoredEpoch): void {

@@ -91,7 +91,7 @@ export class LiveChartsPanel {
     );
     const headerHost = element('div', { className: 'run-header' });
     this.header = new RunHeader(headerHost, (runId) => this.toggleRun(runId));
-    const key = element('div', { className: 'line-key' }, 'test ─── · val ‒ ‒ ‒ · train ····· · best epoch ┆ (per-run colour)');
+    const key = element('div', { className: 'line-key' }, 'test ─── · val ‒ ‒ ‒ · train ····· · model loss terms (test) ─ · ─ · best epoch ┆ (per-run colour)');
     this.empty = element('div', { className: 'empty' }, 'No run shown. Pick runs above, or run "AEM: Show Live Charts" on a run.');
     this.notice = element('div', { className: 'notice', role: 'status' });
     const grid = element('div', { className: 'chart-grid' });
