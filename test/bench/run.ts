@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const all = ['step', 'readers', 'cache', 'epoch', 'charts', 'maps', 'gpu'];
+const all = ['step', 'ops', 'readers', 'cache', 'epoch', 'charts', 'maps', 'gpu'];
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const names = wanted.length > 0 ? wanted : all;
 
