@@ -23,6 +23,8 @@ interface CheckpointMeta {
   arch: string;
   state: Omit<TrainingState, 'bestScore'> & { bestScore: number | null };
   adamStep: number;
+  /** Per-parameter AdamW steps, only where one differs from adamStep (absent in older checkpoints). */
+  adamParamSteps?: Record<string, number>;
   savedAt: string;
 }
 
@@ -41,6 +43,7 @@ export async function saveCheckpoint(file: string, runner: TrainingRunner, state
     arch: runner.arch,
     state: { ...state, bestScore: Number.isFinite(state.bestScore) ? state.bestScore : null },
     adamStep: weights.step,
+    ...(weights.paramSteps ? { adamParamSteps: Object.fromEntries(weights.paramSteps) } : {}),
     savedAt: new Date().toISOString(),
   };
   writeTensorPack(file, meta, arrays);
@@ -65,7 +68,8 @@ export function loadCheckpoint(file: string, runner: TrainingRunner): TrainingSt
     m.set(name, get('adam_m'));
     v.set(name, get('adam_v'));
   }
-  runner.importState({ step: pack.meta.adamStep, params, m, v });
+  const paramSteps = pack.meta.adamParamSteps ? new Map(Object.entries(pack.meta.adamParamSteps)) : undefined;
+  runner.importState({ step: pack.meta.adamStep, ...(paramSteps ? { paramSteps } : {}), params, m, v });
   const s = pack.meta.state;
   return { ...s, bestScore: s.bestScore ?? -Infinity };
 }

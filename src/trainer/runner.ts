@@ -17,6 +17,8 @@ export interface LossSums {
 export interface WeightsState {
   /** AdamW steps taken. */
   step: number;
+  /** Steps each parameter took, where one differs from `step` (it had no gradient in some steps). */
+  paramSteps?: Map<string, number>;
   params: Map<string, Float32Array>;
   m: Map<string, Float32Array>;
   v: Map<string, Float32Array>;

@@ -60,7 +60,7 @@ export class TfjsRunner implements TrainingRunner {
     const opt = await this.optimizer.state();
     const params = new Map<string, Float32Array>();
     for (const [name, v] of this.model.params) params.set(name, new Float32Array(await v.data()));
-    return { step: opt.step, params, m: opt.m, v: opt.v };
+    return { step: opt.step, ...(opt.paramSteps ? { paramSteps: opt.paramSteps } : {}), params, m: opt.m, v: opt.v };
   }
 
   importState(state: WeightsState): void {
@@ -69,7 +69,7 @@ export class TfjsRunner implements TrainingRunner {
       if (!values || values.length !== variable.size) throw new Error(`checkpoint: parameter ${name} is missing or has the wrong size`);
       variable.assign(tf.tensor(values, variable.shape, 'float32'));
     }
-    this.optimizer.restore({ step: state.step, m: state.m, v: state.v });
+    this.optimizer.restore({ step: state.step, ...(state.paramSteps ? { paramSteps: state.paramSteps } : {}), m: state.m, v: state.v });
   }
 
   dispose(): void {
