@@ -1,6 +1,7 @@
 // One optimisation step on one bag, and one evaluation of one bag.
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamW } from './adamw.js';
+import { evalLoss } from './evalLoss.js';
 import { lossTerms, type RegulariserKind } from './lossTerms.js';
 import type { MilModel } from './models/types.js';
 
@@ -45,20 +46,27 @@ export interface BagEvaluation extends StepLosses {
 }
 
 export async function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number, objective: Objective): Promise<BagEvaluation> {
-  const [packed, probs, attention] = tf.tidy(() => {
-    const fwd = model.forward(x, { training: false, label });
-    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss, fwd.bagLossWeight);
-    return [tf.stack([terms.total, terms.ce, terms.regulariser]), tf.softmax(fwd.logits), tf.softmax(fwd.scores)] as const;
+  // Only the forward pass runs as tfjs kernels; the losses, probabilities and attention the metrics need
+  // are computed from its logits and scores on the host (evalLoss.ts).
+  const fwd = tf.tidy(() => {
+    const f = model.forward(x, { training: false, label });
+    return { logits: f.logits, scores: f.scores, extraLoss: f.extraLoss, bagLossWeight: f.bagLossWeight };
   });
-  const [total, ce, regulariser] = await packed.data();
-  const result: BagEvaluation = {
-    total: total as number,
-    ce: ce as number,
-    regulariser: regulariser as number,
-    probs: new Float32Array(await probs.data()),
-    attention: new Float32Array(await attention.data()),
-    heads: attention.shape[0] as number,
-  };
-  tf.dispose([packed, probs, attention]);
-  return result;
+  try {
+    const [logits, scores, extra] = await Promise.all([fwd.logits.data(), fwd.scores.data(), fwd.extraLoss?.data()]);
+    const heads = fwd.scores.shape[0];
+    const r = evalLoss({
+      logits,
+      scores,
+      heads,
+      label,
+      regulariser: objective.regulariser,
+      lambda: objective.lambda,
+      ...(extra ? { extraLoss: extra[0] as number } : {}),
+      ...(fwd.bagLossWeight !== undefined ? { bagLossWeight: fwd.bagLossWeight } : {}),
+    });
+    return { ...r, heads };
+  } finally {
+    tf.dispose([fwd.logits, fwd.scores, ...(fwd.extraLoss ? [fwd.extraLoss] : [])]);
+  }
 }
