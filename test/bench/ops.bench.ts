@@ -4,7 +4,9 @@
 // time of steps and evaluations interleaved in this one process.
 // Shapes: D 1024 -> 512 -> attention 128 at N = 2,000 (large bags, matMul-bound), and the small-bag shape
 // D 192 -> 96 -> 128 at N = 840 (per-operation cost). Options: --backend=wasm|cpu, --reps=N (default 9),
-// --by-name (print every kernel name; default prints the ones with count > 0 in either column).
+// --baseline=DIR (another checkout with its out/ compiled, e.g. a worktree of main: its model, AdamW and
+// step run side by side with ours, interleaved, and the kernels and median times of both are printed).
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
 import { GatedAbmil, initAbmilParams } from '../../src/trainer/models/abmil.js';
@@ -57,6 +59,65 @@ function randomBag(n: number, d: number, rng: SeededRandom): tf.Tensor2D {
   return tf.tensor2d(values, [n, d]);
 }
 
+interface StepModules {
+  GatedAbmil: typeof GatedAbmil;
+  initAbmilParams: typeof initAbmilParams;
+  AdamW: typeof AdamW;
+  trainStep: typeof trainStep;
+  evaluateBag: typeof evaluateBag;
+}
+
+async function loadBaseline(dir: string): Promise<StepModules> {
+  const at = (m: string) => import(path.resolve(dir, 'out/src/trainer', m));
+  const [abmil, adamw, step] = await Promise.all([at('models/abmil.js'), at('adamw.js'), at('step.js')]);
+  return { ...(abmil as Pick<StepModules, 'GatedAbmil' | 'initAbmilParams'>), ...(adamw as Pick<StepModules, 'AdamW'>), ...(step as Pick<StepModules, 'trainStep' | 'evaluateBag'>) };
+}
+
+/** Ours and a baseline checkout's step and evaluation, interleaved in this process: kernels and median ms. */
+async function compareWithBaseline(baselineDir: string, reps: number): Promise<void> {
+  const base = await loadBaseline(baselineDir);
+  const ours: StepModules = { GatedAbmil, initAbmilParams, AdamW, trainStep, evaluateBag };
+  console.log(`\nside by side with ${baselineDir} (its out/), interleaved: each round a step of each, then an evaluation of each, the order alternating by round; ${reps} rounds`);
+  console.log(['shape'.padEnd(40), 'kernels step/eval (base)'.padStart(25), '(ours)'.padStart(10), 'step ms base'.padStart(13), 'ours'.padStart(8), 'ratio'.padStart(6), 'eval ms base'.padStart(13), 'ours'.padStart(8), 'ratio'.padStart(6)].join(' '));
+  for (const { label, n, shape } of OPS_SHAPES) {
+    const setups = [base, ours].map((m) => {
+      const rng = SeededRandom.fromSeed(0);
+      const model = new m.GatedAbmil(shape, m.initAbmilParams(shape, rng));
+      const opt = new m.AdamW(model.params, { weightDecay: 1e-5 });
+      return { m, model, opt };
+    });
+    const x = randomBag(n, shape.inputDim, SeededRandom.fromSeed(1));
+    const step = (s: (typeof setups)[number]) => s.m.trainStep(s.model, s.opt, x, 1, objective, LR);
+    const evaluate = (s: (typeof setups)[number]) => s.m.evaluateBag(s.model, x, 1, objective);
+    const counts: string[] = [];
+    for (const s of setups) {
+      await step(s);
+      await evaluate(s);
+      counts.push(`${(await countKernels(() => step(s))).total}/${(await countKernels(() => evaluate(s))).total}`);
+    }
+    const times = setups.map(() => ({ step: [] as number[], eval: [] as number[] }));
+    for (let r = 0; r < reps; r++) {
+      for (const kind of ['step', 'eval'] as const) {
+        // Which of the two goes first alternates by round, so neither always follows the other.
+        const order = r % 2 === 0 ? [0, 1] : [1, 0];
+        for (const i of order) {
+          const s = setups[i] as (typeof setups)[number];
+          const t0 = performance.now();
+          await (kind === 'step' ? step(s) : evaluate(s));
+          times[i]?.[kind].push(performance.now() - t0);
+        }
+      }
+    }
+    const [b, o] = times.map((t) => ({ step: median(t.step), eval: median(t.eval) })) as [{ step: number; eval: number }, { step: number; eval: number }];
+    console.log([label.padEnd(40), (counts[0] ?? '').padStart(25), (counts[1] ?? '').padStart(10), b.step.toFixed(1).padStart(13), o.step.toFixed(1).padStart(8), (b.step / o.step).toFixed(2).padStart(6), b.eval.toFixed(1).padStart(13), o.eval.toFixed(1).padStart(8), (b.eval / o.eval).toFixed(2).padStart(6)].join(' '));
+    x.dispose();
+    for (const s of setups) {
+      s.opt.dispose();
+      s.model.dispose();
+    }
+  }
+}
+
 export async function run(args: string[]): Promise<void> {
   const backend = (args.find((a) => a.startsWith('--backend='))?.split('=')[1] ?? 'wasm') as 'wasm' | 'cpu';
   const reps = Number(args.find((a) => a.startsWith('--reps='))?.split('=')[1] ?? '9');
@@ -103,4 +164,6 @@ export async function run(args: string[]): Promise<void> {
     opt.dispose();
     model.dispose();
   }
+  const baseline = args.find((a) => a.startsWith('--baseline='))?.split('=')[1];
+  if (baseline) await compareWithBaseline(baseline, reps);
 }
