@@ -6,7 +6,7 @@
 //     15 val, 30 test): the engine CLI against torch_train.py, each from process start to exit, train
 //     and val + test seconds, for --epochs=E epochs (default 5; the issue's figure is for 50).
 // Without torch in /usr/bin/python3 (or AEM_BENCH_PYTHON) it says so and prints ours alone.
-// Options: --sizes=2000,8000 --epochs=E --budget-s=S (per step cell, default 10) --no-whole --quick
+// Options: --sizes=2000,8000 --epochs=E --budget-s=S (per step cell, default 10) --no-whole --no-steps --quick
 // (N = 2,000 and 2 epochs).
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -164,7 +164,7 @@ export async function run(args: string[]): Promise<void> {
   const header = ['N', 'ours ms'];
   if (torch) header.push('torch 1t ms', `torch ${cores}t ms`, 'ours / torch 1t', `ours / torch ${cores}t`);
   console.log(header.join(' | '));
-  for (const n of sizes) {
+  for (const n of args.includes('--no-steps') ? [] : sizes) {
     const ours = await ourStepMs(n, budgetMs);
     const row = [String(n), fmt(ours.medianMs)];
     if (torch) {
