@@ -1,14 +1,44 @@
 // Where a run's dataset keeps what the map view needs besides the run: the h5 file of a slide (for the
-// patch_size / patch_level attributes of `coords`) and the instance truth folder (synthetic presets).
+// patch_size / patch_level attributes of `coords`) and its instance truth (the truth folder of the
+// synthetic presets, or data.instanceTruth's CSV of tumour patches matched by coordinates).
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
+import { readTumourPatchesCsv, truthFromPatches, type TumourPatches } from '../data/tumourPatchesCsv.js';
 import { syntheticDatasetDir } from '../trainer/resolveData.js';
 
 export interface DatasetFiles {
   /** The h5 file holding the slide and the path of its coords dataset inside it. */
   h5Of(slideId: string): { file: string; coords: string } | undefined;
   truthDir: string | undefined;
+  /** data.instanceTruth, resolved. */
+  tumourCsv?: string | undefined;
+}
+
+/** A run's instance truth, per slide: one byte per instance (1 = tumour). */
+export interface InstanceTruth {
+  /** True when the truth comes from coordinates (data.instanceTruth), so the slide list must read them. */
+  byCoords: boolean;
+  /** Why the truth could not be read (the file named): the maps then show no tumour. */
+  problem: string | undefined;
+  of(slideId: string, n: number, coords: ArrayLike<number> | undefined): Uint8Array | undefined;
+}
+
+export function instanceTruth(files: DatasetFiles): InstanceTruth {
+  const csv = files.tumourCsv;
+  if (!csv) return { byCoords: false, problem: undefined, of: (slideId) => readTruth(files, slideId) };
+  let patches: TumourPatches | undefined;
+  let problem: string | undefined;
+  try {
+    patches = readTumourPatchesCsv(csv);
+  } catch (err) {
+    problem = `No tumour outline: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  return {
+    byCoords: true,
+    problem,
+    of: (slideId, n, coords) => (patches && coords ? truthFromPatches(patches.bySlide.get(slideId), coords, n).truth : undefined),
+  };
 }
 
 export function datasetFiles(experiment: Experiment, baseDir: string): DatasetFiles {
@@ -18,14 +48,17 @@ export function datasetFiles(experiment: Experiment, baseDir: string): DatasetFi
     const truth = path.join(dir, 'instance_truth');
     return { h5Of: (id) => existing(path.join(dir, 'h5_files', `${id}.h5`), 'coords'), truthDir: existsSync(truth) ? truth : undefined };
   }
-  if (!data.features) return { h5Of: () => undefined, truthDir: undefined };
+  // As the engine does (src/data/datasetScan.ts): data.instanceTruth, where given, instead of a truth folder.
+  const tumourCsv = data.instanceTruth ? path.resolve(baseDir, data.instanceTruth) : undefined;
+  const truth = (folders: string[]) => (tumourCsv ? { truthDir: undefined, tumourCsv } : { truthDir: truthFolder(folders) });
+  if (!data.features) return { h5Of: () => undefined, ...truth([]) };
   const features = path.resolve(baseDir, data.features);
   if (data.format === 'acmil') {
-    return { h5Of: (id) => existing(features, `${id}/coords`), truthDir: truthFolder([path.dirname(features)]) };
+    return { h5Of: (id) => existing(features, `${id}/coords`), ...truth([path.dirname(features)]) };
   }
   return {
     h5Of: (id) => existing(path.join(features, 'h5_files', `${id}.h5`), 'coords') ?? existing(path.join(features, `${id}.h5`), 'coords'),
-    truthDir: truthFolder([features, path.dirname(features)]),
+    ...truth([features, path.dirname(features)]),
   };
 }
 
@@ -37,33 +70,31 @@ function truthFolder(candidates: string[]): string | undefined {
   return candidates.map((d) => path.join(d, 'instance_truth')).find((d) => existsSync(d));
 }
 
-function numberOf(v: unknown): number | undefined {
-  const first = ArrayBuffer.isView(v) || Array.isArray(v) ? (v as ArrayLike<unknown>)[0] : v;
-  if (typeof first === 'bigint') return Number(first);
-  return typeof first === 'number' ? first : undefined;
+export interface CoordAttributes {
+  patchSize?: number;
+  patchLevel?: number;
+  /** Why the attributes could not be read (the file named), so the view says where the size came from. */
+  note?: string;
 }
 
 /** patch_size and patch_level of a slide's h5 `coords`, where stored (CLAM writes both). */
-export async function coordAttributes(files: DatasetFiles, slideId: string): Promise<{ patchSize?: number; patchLevel?: number }> {
+export async function coordAttributes(files: DatasetFiles, slideId: string): Promise<CoordAttributes> {
   const h5 = files.h5Of(slideId);
   if (!h5) return {};
   try {
-    // h5wasm is ESM-only: imported dynamically, so that the CommonJS extension bundle can load it too.
-    const { default: h5wasm } = await import('h5wasm/node');
-    await h5wasm.ready;
-    const f = new h5wasm.File(h5.file, 'r');
-    try {
-      const coords = f.get(h5.coords);
-      if (!(coords instanceof h5wasm.Dataset)) return {};
-      const size = numberOf(coords.attrs.patch_size?.value);
-      const level = numberOf(coords.attrs.patch_level?.value);
-      return { ...(size !== undefined ? { patchSize: size } : {}), ...(level !== undefined ? { patchLevel: level } : {}) };
-    } finally {
-      f.close();
-    }
-  } catch {
-    // A feature file that cannot be opened only costs the attribute: the spacing of the coordinates is used.
-    return {};
+    // Imported on first use: h5wasm is an ES module whose start-up the extension need not pay for until a map is shown.
+    const { datasetInfo, scalarAttr, withH5File } = await import('../data/h5File.js');
+    return await withH5File(h5.file, { file: h5.file }, (f, m): CoordAttributes => {
+      if (!datasetInfo(f, m, h5.coords)) return { note: `${h5.file}: has no dataset ${h5.coords}, so the patch size is the spacing of the coordinates.` };
+      const size = scalarAttr(f, h5.coords, 'patch_size');
+      const level = scalarAttr(f, h5.coords, 'patch_level');
+      return { ...(typeof size === 'number' ? { patchSize: size } : {}), ...(typeof level === 'number' ? { patchLevel: level } : {}) };
+    });
+  } catch (err) {
+    // The map still draws (from the spacing of the coordinates), but says that the attributes were not read.
+    const why = err instanceof Error ? err.message : String(err);
+    const named = why.includes(h5.file) ? why : `${h5.file}: ${why}`;
+    return { note: `${named} The patch_size of ${h5.coords} could not be read, so the patch size is the spacing of the coordinates.` };
   }
 }
 

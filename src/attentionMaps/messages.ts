@@ -12,7 +12,7 @@ export function mapRunMessage(runId: string, title: string, maps: RunMaps): MapR
       problems.push(err instanceof Error ? err.message : String(err));
     }
   }
-  return { runId, title, kinds, problems };
+  return { runId, title, kinds, problems, truthNote: maps.truth.problem ?? null };
 }
 
 export function slideMapMessage(runId: string, kind: EpochKind, m: SlideMap): SlideMapMessage {
@@ -27,6 +27,7 @@ export function slideMapMessage(runId: string, kind: EpochKind, m: SlideMap): Sl
     patchSize: m.patch.size,
     patchSource: m.patch.source,
     patchLevel: m.patch.level ?? null,
+    patchNote: m.patchNote ?? null,
     tumour: m.tumour ?? null,
   };
 }

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
-import { datasetFiles, coordAttributes, readTruth, type DatasetFiles } from './datasetFiles.js';
+import { datasetFiles, coordAttributes, instanceTruth, type DatasetFiles, type InstanceTruth } from './datasetFiles.js';
 import { attentionRow, meanHeadEntropy } from './heads.js';
 import { AttentionPackIndex } from './packIndex.js';
 import { patchSizeOf, type PatchSize } from './patchGeometry.js';
@@ -29,6 +29,8 @@ export interface SlideMap {
   attention: Float32Array;
   coords: Int32Array | undefined;
   patch: PatchSize;
+  /** Why the h5 patch size could not be read, when it could not. */
+  patchNote: string | undefined;
   /** Indices of true tumour patches; undefined without instance truth. */
   tumour: number[] | undefined;
 }
@@ -41,12 +43,14 @@ interface RunConfigFile {
 export class RunMaps {
   private readonly packs = new Map<EpochKind, AttentionPackIndex>();
   readonly files: DatasetFiles;
+  readonly truth: InstanceTruth;
 
   constructor(readonly runDir: string) {
     const configFile = path.join(runDir, 'config.json');
     if (!existsSync(configFile)) throw new Error(`${configFile}: missing; ${runDir} is not a run folder`);
     const config = JSON.parse(readFileSync(configFile, 'utf8')) as RunConfigFile;
     this.files = datasetFiles(config.experiment, config.baseDir);
+    this.truth = instanceTruth(this.files);
   }
 
   /** The kinds this run has files for (a run that has not finished an epoch has none). */
@@ -79,8 +83,8 @@ export class RunMaps {
     const pack = this.pack(kind);
     const stats = new Map<string, SlideStats>();
     for (const meta of pack.slides) {
-      const { attention } = pack.read(meta.slideId, false);
-      const truth = readTruth(this.files, meta.slideId);
+      const { attention, coords } = pack.read(meta.slideId, this.truth.byCoords);
+      const truth = this.truth.of(meta.slideId, meta.n, coords);
       let tumourMass: number | null = null;
       if (truth && truth.length === meta.n && truth.some((t) => t === 1)) {
         const row = attentionRow(attention, meta.heads, meta.n, 'mean');
@@ -96,8 +100,8 @@ export class RunMaps {
   async slide(kind: EpochKind, slideId: string): Promise<SlideMap> {
     const { meta, attention, coords } = this.pack(kind).read(slideId);
     const attrs = coords ? await coordAttributes(this.files, slideId) : {};
-    const truth = readTruth(this.files, slideId);
+    const truth = this.truth.of(slideId, meta.n, coords);
     const tumour = truth && truth.length === meta.n ? Array.from(truth.keys()).filter((i) => truth[i] === 1) : undefined;
-    return { slideId, n: meta.n, heads: meta.heads, attention, coords, patch: patchSizeOf(coords, attrs), tumour };
+    return { slideId, n: meta.n, heads: meta.heads, attention, coords, patch: patchSizeOf(coords, attrs), patchNote: attrs.note, tumour };
   }
 }

@@ -1,6 +1,7 @@
 // The single source of truth for `*.aem.json` experiment files. The JSON Schema handed to VS Code's
 // jsonValidation is generated from this module (scripts/emit-schema.ts).
 import { z } from 'zod';
+import { SweepValueSchema, type SweepValue } from '../protocol/events.js';
 
 export const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKENDS)[number];
@@ -65,6 +66,10 @@ export const DataSchema = z
     featureType: z.enum(['auto', 'h5', 'pt']).default('auto').describe('clam: which feature files to read (auto prefers h5_files/).'),
     csv: z.string().optional().describe('CSV with case_id, slide_id, label (extra columns are kept).'),
     labels: z.record(z.string(), z.number().int().min(0)).optional().describe('Label name to class index. Default: sorted unique labels.'),
+    instanceTruth: z
+      .string()
+      .optional()
+      .describe('clam / acmil: CSV of tumour patches (slide_id, x, y; one row per patch, at the coordinates of the feature file\'s coords), e.g. CAMELYON16 annotations as patch coordinates. Gives the tumour attention metric and the attention maps\' tumour outline. The synthetic presets have their own.'),
     synthetic: z
       .object({
         preset: z.enum(SYNTHETIC_PRESETS).default('tiny'),
@@ -123,8 +128,61 @@ export const DsmilModelSchema = z
   )
   .strict();
 
-const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema, DsmilModelSchema] as const;
-export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha', 'dsmil'];
+export const ClamSbModelSchema = z
+  .object(
+    {
+      arch: z.literal('clam_sb').describe('CLAM single branch (Lu et al. 2021): gated attention, bag classifier, and instance clustering of the top / bottom kSample instances by per-class binary classifiers; loss bagWeight * bag CE + (1 - bagWeight) * instance loss.'),
+      hidden: modelCommon.hidden,
+      dropout: z.number().min(0).max(0.9).default(0.25).describe('Dropout on the first layer\'s output and on both gated-attention branches while training (CLAM\'s default 0.25).'),
+      attention: z.number().int().positive().default(256).describe('Width of the gated attention branches (CLAM "small": 256).'),
+      kSample: z.number().int().positive().default(8).describe('Instances of highest and of lowest attention the instance classifiers are trained on (CLAM\'s B); a bag with fewer uses all of its instances.'),
+      instanceLoss: z.enum(['ce', 'svm']).default('ce').describe('Instance classifiers\' loss: ce (cross-entropy, CLAM\'s default) or svm (smooth top-1 SVM, as CLAM\'s README commands use).'),
+      subtyping: z.boolean().default(false).describe('Also train every other class\'s instance classifier on the top instances as negatives (CLAM\'s --subtyping, for subtyping problems); the instance loss is then divided by the class count.'),
+      bagWeight: z.number().min(0).max(1).default(0.7).describe('Weight of the bag CE; the instance loss gets 1 - bagWeight.'),
+    },
+    { error: notForArch('clam_sb') },
+  )
+  .strict();
+
+export const AcmilModelSchema = z
+  .object(
+    {
+      arch: z.literal('acmil').describe('ACMIL (Zhang et al. 2023, ACMIL_GA): gated attention with several branches, stochastic top-k instance masking while training, branch and slide classifiers, diversity loss.'),
+      ...modelCommon,
+      attention: z.number().int().positive().default(128).describe('Width of the gated attention branches.'),
+      branches: z.number().int().positive().default(5).describe('Attention branches (ACMIL\'s n_token), each with its own classifier; the regulariser is averaged over them.'),
+      maskedInstances: z.number().int().min(0).default(10).describe('Of each branch\'s top-scored instances, how many are candidates for masking while training (ACMIL\'s n_masked_patch); a bag with fewer uses all of its instances.'),
+      maskProbability: z.number().min(0).max(1).default(0.6).describe('The fraction of the candidates masked at each training step, drawn from the run\'s seed (ACMIL\'s mask_drop).'),
+    },
+    { error: notForArch('acmil') },
+  )
+  .strict();
+
+export const MODEL_OPTIONS = [AbmilModelSchema, MhaModelSchema, DsmilModelSchema, ClamSbModelSchema, AcmilModelSchema] as const;
+export const MODEL_ARCHS: readonly string[] = ['abmil', 'mha', 'dsmil', 'clam_sb', 'acmil'];
+
+type ArchSchema = (typeof MODEL_OPTIONS)[number];
+
+/** The literal an arch schema's `arch` field holds (some have a default around it). */
+function archName(schema: ArchSchema): unknown {
+  const field: z.ZodType = schema.shape.arch;
+  const literal = field instanceof z.ZodDefault ? (field.unwrap() as z.ZodType) : field;
+  return literal instanceof z.ZodLiteral ? literal.value : undefined;
+}
+
+/** The schema of one model.arch's options. */
+export function archSchema(arch: string): ArchSchema | undefined {
+  return MODEL_OPTIONS.find((o) => archName(o) === arch);
+}
+
+/** Whether model.arch `arch` takes option `name` (and, when given, this value of it). */
+export function archAccepts(arch: string, name: string, value?: unknown): boolean {
+  const schema = archSchema(arch);
+  if (!schema || name === 'arch' || !Object.hasOwn(schema.shape, name)) return false;
+  if (value === undefined) return true;
+  const field = (schema.shape as Record<string, z.ZodType>)[name];
+  return field?.safeParse(value).success ?? false;
+}
 
 export const ModelSchema = z
   .discriminatedUnion('arch', [...MODEL_OPTIONS], { error: (issue) => (issue.code === 'invalid_union' ? `model.arch must be one of: ${MODEL_ARCHS.join(', ')}` : undefined) })
@@ -136,11 +194,20 @@ export type ModelConfig = z.infer<typeof ModelSchema>;
 
 export const AemSchema = z
   .object({
-    regulariser: z.enum(['entropy', 'kl', 'none']).default('entropy').describe('entropy: lambda * sum a log a (AEM); kl: lambda * KL(U || a); none: plain ABMIL.'),
+    regulariser: z
+      .enum(['entropy', 'kl', 'none', 'entropy_topk'])
+      .default('entropy')
+      .describe('entropy: lambda * sum a log a (AEM); kl: lambda * KL(U || a); none: plain ABMIL; entropy_topk: lambda * sum v log v over the k largest attention values v renormalised (AEM 2025), with aem.k.'),
     lambda: z.number().min(0).default(0.1),
     schedule: z.enum(['constant', 'cosine']).default('cosine').describe('cosine: Cosine Weight Annealing of lambda over training.'),
+    k: z.number().int().min(1).optional().describe('entropy_topk: how many of the largest attention values the entropy is taken over (a bag with fewer instances uses all of them). Other regularisers ignore it.'),
   })
-  .strict();
+  .strict()
+  .superRefine((aem, ctx) => {
+    if (aem.regulariser === 'entropy_topk' && aem.k === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['k'], message: 'aem.regulariser "entropy_topk" needs aem.k, the number of largest attention values it takes the entropy over (e.g. "k": 10)' });
+    }
+  });
 export type AemConfig = z.infer<typeof AemSchema>;
 
 export const TrainSchema = z
@@ -150,6 +217,12 @@ export const TrainSchema = z
     minLr: z.number().min(0).default(0),
     weightDecay: z.number().min(0).default(1e-5),
     maxInstances: z.number().int().positive().optional().describe('Cap on instances per training bag, sampled from the seed each step.'),
+    subsample: z
+      .number()
+      .gt(0)
+      .max(1)
+      .optional()
+      .describe('Subsampling augmentation: the fraction of a training bag\'s instances drawn (seeded) afresh at every step, max(1, floor(fraction * N)), before the maxInstances cap. Val and test bags are never subsampled.'),
     selection: z.enum(['val_auroc+val_f1']).default('val_auroc+val_f1'),
     topK: z.number().int().min(1).default(1000).describe('Largest k of the top-k cumulative attention curve.'),
   })
@@ -197,11 +270,7 @@ export const ComputeSchema = z
   .strict();
 export type ComputeConfig = z.infer<typeof ComputeSchema>;
 
-/** The sections whose numeric fields a sweep may set. */
-/** Every model option of every arch, for sweeps (the arch's own schema checks each run). */
-const MODEL_SWEEP_FIELDS = z.object(Object.assign({}, ...MODEL_OPTIONS.map((o) => o.shape)) as Record<string, z.ZodType>);
-const SWEEP_SECTIONS = { model: MODEL_SWEEP_FIELDS, aem: AemSchema, train: TrainSchema } as const;
-const SWEEP_KEY = /^(model|aem|train)\.[A-Za-z]+$/;
+export { SweepValueSchema, type SweepValue };
 
 /** A field's own schema without its default or optional wrapper. */
 function innerSchema(field: z.ZodType): z.ZodType {
@@ -210,35 +279,96 @@ function innerSchema(field: z.ZodType): z.ZodType {
   return inner;
 }
 
-/** Every "section.field" key a sweep can take: the numeric fields of model, aem and train. */
-export const SWEEPABLE_KEYS: readonly string[] = Object.entries(SWEEP_SECTIONS).flatMap(([section, schema]) =>
-  Object.entries(schema.shape)
-    .filter(([, field]) => innerSchema(field) instanceof z.ZodNumber)
-    .map(([name]) => `${section}.${name}`),
+const isScalarSchema = (s: z.ZodType) => s instanceof z.ZodNumber || s instanceof z.ZodEnum || s instanceof z.ZodBoolean || s instanceof z.ZodString || s instanceof z.ZodLiteral;
+
+/** Each model option's schema in every arch that has it (model.arch itself is checked against MODEL_ARCHS). */
+const MODEL_OPTION_FIELDS = new Map<string, z.ZodType[]>();
+for (const option of MODEL_OPTIONS) {
+  for (const [name, field] of Object.entries(option.shape as Record<string, z.ZodType>)) {
+    if (name !== 'arch') MODEL_OPTION_FIELDS.set(name, [...(MODEL_OPTION_FIELDS.get(name) ?? []), innerSchema(field)]);
+  }
+}
+const sectionFields = (schema: { shape: Record<string, z.ZodType> }) => new Map(Object.entries(schema.shape).map(([name, field]) => [name, [innerSchema(field)]]));
+/** The schemas a swept value of each "section.field" must pass (one of, for a model option several archs have). */
+const SWEEP_FIELDS: Record<'model' | 'aem' | 'train', Map<string, z.ZodType[]>> = {
+  model: new Map([['arch', [z.enum(MODEL_ARCHS as [string, ...string[]])]], ...MODEL_OPTION_FIELDS]),
+  aem: sectionFields(AemSchema),
+  train: sectionFields(TrainSchema),
+};
+const SWEEP_KEY = /^(model|aem|train)\.[A-Za-z]+$/;
+
+/** Every "section.field" key a sweep can take: the scalar fields of model (model.arch and every arch's options), aem and train. */
+export const SWEEPABLE_KEYS: readonly string[] = Object.entries(SWEEP_FIELDS).flatMap(([section, fields]) =>
+  [...fields].filter(([, schemas]) => schemas.some(isScalarSchema)).map(([name]) => `${section}.${name}`),
 );
 
-/** Checks each sweep key names a numeric field and each of its values passes that field's own schema. */
+const showValue = (v: unknown) => (typeof v === 'string' ? `"${v}"` : String(v));
+
+/** Checks each sweep key names a scalar field, each value passes that field's own schema, and no value is listed twice. */
 function checkSweepValues(sweep: Record<string, unknown>, ctx: z.RefinementCtx): void {
   if (typeof sweep !== 'object' || sweep === null) return; // not an object: reported already
   for (const [key, values] of Object.entries(sweep)) {
     if (!SWEEP_KEY.test(key)) continue; // the key's own schema reports it
-    const [section, name] = key.split('.') as [keyof typeof SWEEP_SECTIONS, string];
-    const shape: Record<string, z.ZodType> = SWEEP_SECTIONS[section].shape;
-    const field = Object.hasOwn(shape, name) ? shape[name] : undefined;
-    if (!field) {
+    const [section, name] = key.split('.') as [keyof typeof SWEEP_FIELDS, string];
+    const schemas = SWEEP_FIELDS[section].get(name);
+    if (!schemas) {
       ctx.addIssue({ code: 'custom', path: [key], message: `unknown sweep key: ${section} has no field "${name}" (sweepable: ${SWEEPABLE_KEYS.join(', ')})` });
       continue;
     }
-    const inner = innerSchema(field);
-    if (!(inner instanceof z.ZodNumber)) {
-      ctx.addIssue({ code: 'custom', path: [key], message: `${key} is not a numeric field, so it cannot be swept (sweepable: ${SWEEPABLE_KEYS.join(', ')})` });
+    if (!schemas.some(isScalarSchema)) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `${key} is not a scalar field, so it cannot be swept (sweepable: ${SWEEPABLE_KEYS.join(', ')})` });
       continue;
     }
     if (!Array.isArray(values)) continue;
+    const seen = new Map<string, number>();
     values.forEach((value: unknown, i) => {
-      if (typeof value !== 'number') return; // reported as not a number already
-      const checked = inner.safeParse(value);
-      if (!checked.success) ctx.addIssue({ code: 'custom', path: [key, i], message: `${value} is not a valid ${key}: ${checked.error.issues.map((issue) => issue.message).join('; ')}` });
+      if (!['number', 'string', 'boolean'].includes(typeof value)) return; // reported by the value's own schema
+      const first = seen.get(JSON.stringify(value));
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key, i], message: `${showValue(value)} is listed twice in the sweep of ${key} (also at position ${first}): each value once, or its runs would be trained twice` });
+        return;
+      }
+      seen.set(JSON.stringify(value), i);
+      const results = schemas.map((schema) => schema.safeParse(value));
+      if (results.some((r) => r.success)) return;
+      const why = [...new Set(results.flatMap((r) => (r.success ? [] : r.error.issues.map((issue) => issue.message))))].join('; ');
+      ctx.addIssue({ code: 'custom', path: [key, i], message: `${showValue(value)} is not a valid ${key}: ${why}` });
+    });
+  }
+}
+
+/**
+ * A swept model option must apply to some run: to model.arch, or to one of the swept archs. A value no
+ * such arch takes is a problem at its position (each run's own arch schema checks it again).
+ */
+function checkModelSweeps(input: unknown, ctx: z.RefinementCtx): void {
+  const exp = input as { model?: { arch?: unknown }; aem?: { k?: unknown }; sweep?: unknown };
+  if (typeof exp !== 'object' || exp === null || typeof exp.sweep !== 'object' || exp.sweep === null) return;
+  const sweep = exp.sweep as Record<string, unknown>;
+  const regularisers = sweep['aem.regulariser'];
+  if (Array.isArray(regularisers) && exp.aem?.k === undefined && !Array.isArray(sweep['aem.k'])) {
+    const at = regularisers.indexOf('entropy_topk');
+    if (at >= 0) ctx.addIssue({ code: 'custom', path: ['sweep', 'aem.regulariser', at], message: '"entropy_topk" needs aem.k, the number of largest attention values it takes the entropy over: set it in "aem" (e.g. "k": 10) or sweep aem.k' });
+  }
+  const swept = sweep['model.arch'];
+  const archs = [...new Set((Array.isArray(swept) ? swept : [exp.model?.arch ?? 'abmil']).filter((a): a is string => typeof a === 'string' && MODEL_ARCHS.includes(a)))];
+  if (archs.length === 0) return; // an unknown arch is reported already
+  for (const [key, values] of Object.entries(sweep)) {
+    if (!key.startsWith('model.') || key === 'model.arch' || !Array.isArray(values)) continue;
+    const name = key.slice('model.'.length);
+    if (!MODEL_OPTION_FIELDS.has(name)) continue; // an unknown key is reported already
+    const taking = archs.filter((a) => archAccepts(a, name));
+    const which = archs.length === 1 ? `model.arch "${archs[0]}"` : `any of the swept archs (${archs.join(', ')})`;
+    if (taking.length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['sweep', key], message: `"${name}" does not apply to ${which}, so ${key} cannot be swept here` });
+      continue;
+    }
+    values.forEach((value: unknown, i) => {
+      const schemas = MODEL_OPTION_FIELDS.get(name) ?? [];
+      if (!schemas.some((s) => s.safeParse(value).success)) return; // reported by checkSweepValues
+      if (!taking.some((a) => archAccepts(a, name, value))) {
+        ctx.addIssue({ code: 'custom', path: ['sweep', key, i], message: `${showValue(value)} is not a valid ${key} for ${taking.length === 1 ? `model.arch "${taking[0]}"` : `any of ${taking.join(', ')}`}` });
+      }
     });
   }
 }
@@ -257,14 +387,21 @@ export const ExperimentSchema = z
       .refine((seeds) => new Set(seeds).size === seeds.length, { message: 'each seed once: a repeated seed would train the same run twice' })
       .default([0]),
     sweep: z
-      .record(z.string().regex(SWEEP_KEY, 'a sweep key names a numeric field such as "aem.lambda"'), z.array(z.number()).min(1))
+      .record(z.string().regex(SWEEP_KEY, 'a sweep key names a field of model, aem or train such as "aem.lambda" or "model.arch"'), z.array(SweepValueSchema).min(1))
       // Runs even when another sweep entry is malformed, so that every problem is listed at once.
       .superRefine(checkSweepValues, { when: () => true })
       .default({})
-      .describe('Grid over numeric fields, e.g. {"aem.lambda": [0, 0.1, 0.5]}: one run per combination per seed.'),
+      .describe('Grid over fields of model, aem and train, numbers or not, e.g. {"model.arch": ["abmil", "mha"], "aem.lambda": [0, 0.1]}: one run per combination per seed.'),
     compute: ComputeSchema.default({ backend: 'auto', parallel: 1, cacheMB: 2048, gpuPath: 'auto', gpuCacheMB: 4096 }),
     output: z.string().default('.aem/runs'),
   })
-  .strict();
+  .strict()
+  .superRefine((exp, ctx) => {
+    // ACMIL's masked instances have attention exactly 0, where KL(U || a) is infinite.
+    if (exp.model.arch === 'acmil' && exp.aem.regulariser === 'kl' && exp.model.maskedInstances > 0 && exp.model.maskProbability > 0) {
+      ctx.addIssue({ code: 'custom', path: ['aem', 'regulariser'], message: 'aem.regulariser "kl" does not apply to model.arch "acmil": its masked instances get attention 0, where KL(U || a) is infinite; use "entropy" or "none" (or model.maskProbability 0)' });
+    }
+  })
+  .superRefine(checkModelSweeps, { when: () => true });
 export type Experiment = z.infer<typeof ExperimentSchema>;
 export type ExperimentInput = z.input<typeof ExperimentSchema>;

@@ -30,5 +30,6 @@ export async function buildDatasetIndex(data: DataConfig, baseDir: string, opts:
   const index: DatasetIndex = { classes: scan.classes, featureDim: scan.featureDim ?? 0, slides };
   if (scan.fold !== undefined) index.fold = scan.fold;
   if (scan.truthDir) index.truthDir = scan.truthDir;
+  if (scan.tumourPatches) index.tumourPatches = scan.tumourPatches;
   return index;
 }

@@ -8,6 +8,7 @@ import { labelMapping, readDatasetCsv, type CsvRow, type DatasetCsv } from './la
 import { mapLimit } from './fileRead.js';
 import { dataProblem } from './problems.js';
 import { readBagHeader, type SourceHeader } from './readBag.js';
+import { readTumourPatchesCsv, type TumourPatches } from './tumourPatchesCsv.js';
 import { assignSplits, type SplitSlide } from './splits.js';
 import { DataError, SPLIT_NAMES, type DataProblem, type FeatureSource, type SplitName } from './types.js';
 
@@ -35,6 +36,8 @@ export interface DatasetScan {
   slides: ScannedSlide[];
   fold?: number;
   truthDir?: string;
+  /** data.instanceTruth, read and checked. */
+  tumourPatches?: TumourPatches;
   problems: DataProblem[];
   warnings: DataProblem[];
 }
@@ -289,6 +292,24 @@ async function scanAcmil(data: DataConfig, baseDir: string, scan: DatasetScan): 
   scan.classes = applyLabels(labelled, data, csv?.file, problems, warnings);
 }
 
+/** data.instanceTruth: its problems stop training; slides it lists that the dataset lacks are a warning. */
+function scanTumourPatches(file: string, scan: DatasetScan): TumourPatches | undefined {
+  let tumour: TumourPatches;
+  try {
+    tumour = readTumourPatchesCsv(file);
+  } catch (err) {
+    if (!(err instanceof DataError)) throw err;
+    scan.problems.push(...err.problems);
+    return undefined;
+  }
+  const known = new Set(scan.slides.map((s) => s.slideId));
+  const unknown = [...tumour.bySlide.keys()].filter((id) => !known.has(id));
+  if (unknown.length > 0) {
+    scan.warnings.push(dataProblem(`${unknown.length} slide${unknown.length > 1 ? 's' : ''} with tumour patches ${unknown.length > 1 ? 'are' : 'is'} not in the dataset: ${listSome(unknown)}`, 'Check the slide_id spelling against the dataset CSV', { file }));
+  }
+  return tumour;
+}
+
 async function findTruthDir(scan: DatasetScan): Promise<string | undefined> {
   if (!scan.features) return undefined;
   const folder = scan.format === 'acmil' ? path.dirname(scan.features) : scan.features;
@@ -322,7 +343,12 @@ export async function scanDataset(data: DataConfig, baseDir: string, opts: ScanO
   if (scan.slides.length === 0 && scan.problems.length === 0) {
     scan.problems.push(dataProblem('the dataset has no slides', 'Check data.csv and data.features'));
   }
-  const truthDir = await findTruthDir(scan);
-  if (truthDir) scan.truthDir = truthDir;
+  if (data.instanceTruth) {
+    const tumour = scanTumourPatches(path.resolve(baseDir, data.instanceTruth), scan);
+    if (tumour) scan.tumourPatches = tumour;
+  } else {
+    const truthDir = await findTruthDir(scan);
+    if (truthDir) scan.truthDir = truthDir;
+  }
   return scan;
 }

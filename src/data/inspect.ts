@@ -44,6 +44,8 @@ export interface InspectReport {
   featureDim?: number;
   fold?: number;
   truthDir?: string;
+  /** data.instanceTruth: the CSV, its tumour patches and the slides they are on. */
+  instanceTruth?: { file: string; patches: number; slides: number };
   slides: InspectSlide[];
   splits: SplitTotals[];
   classTotals: ClassTotals[];
@@ -92,6 +94,10 @@ export async function inspectDataset(data: DataConfig, baseDir: string, opts: { 
   if (scan.featureDim !== undefined) report.featureDim = scan.featureDim;
   if (scan.fold !== undefined) report.fold = scan.fold;
   if (scan.truthDir) report.truthDir = scan.truthDir;
+  if (scan.tumourPatches) {
+    const { file, bySlide } = scan.tumourPatches;
+    report.instanceTruth = { file, patches: [...bySlide.values()].reduce((a, s) => a + s.size, 0), slides: bySlide.size };
+  }
   return report;
 }
 
@@ -119,6 +125,10 @@ export function formatInspectReport(r: InspectReport): string {
   if (r.features) out.push(`features: ${r.features}`);
   if (r.csv) out.push(`csv:      ${r.csv}`);
   if (r.truthDir) out.push(`truth:    ${r.truthDir}`);
+  if (r.instanceTruth) {
+    const t = r.instanceTruth;
+    out.push(`truth:    ${t.file} (${t.patches} tumour patch${t.patches === 1 ? '' : 'es'} on ${t.slides} slide${t.slides === 1 ? '' : 's'})`);
+  }
   out.push('');
   out.push(
     ...table(

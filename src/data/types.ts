@@ -1,4 +1,5 @@
 // Shapes shared by the readers, the dataset index, the bag cache and the engine.
+import type { TumourPatches } from './tumourPatchesCsv.js';
 
 export type FeatureDtype = 'float32' | 'float16';
 export type SplitName = 'train' | 'val' | 'test';
@@ -53,6 +54,8 @@ export interface DatasetIndex {
   fold?: number;
   /** Folder with instance-level truth files (<slide_id>.u8, one byte per instance), when present. */
   truthDir?: string;
+  /** data.instanceTruth: tumour patches by coordinates (the bag's coords say which instances they are). */
+  tumourPatches?: TumourPatches;
 }
 
 /** One problem found in the input data; the message names the file or slide and says what to do. */

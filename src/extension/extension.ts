@@ -12,6 +12,7 @@ import { registerAttentionMaps, type AttentionMapsApi } from './attentionMaps/re
 import { backendPrefix, selectBackend, setUpGpuBackend } from './backendCommands.js';
 import { registerDiagnostics } from './diagnostics.js';
 import { registerLiveCharts, type LiveChartsApi } from './liveCharts/register.js';
+import { registerNotebookMaps } from './notebook/openMaps.js';
 import { registerNotebooks } from './notebook/register.js';
 import { newExperiment, openDemo } from './experimentCommands.js';
 import { resumeOnCluster, runOnCluster, showSlurmOutput, stopOnCluster } from './clusterCommands.js';
@@ -127,6 +128,7 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   const liveCharts = registerLiveCharts(s);
   registerNotebooks(s);
   const attentionMaps = registerAttentionMaps(s, view);
+  registerNotebookMaps(s, attentionMaps);
 
   context.subscriptions.push(
     log,

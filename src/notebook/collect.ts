@@ -1,8 +1,10 @@
 // Reads run folders for the comparison notebooks: what each run is (config.json: sweep values and the
-// resolved experiment), how far it got (summary.json) and what it measured (metrics.jsonl).
+// resolved experiment), how far it got (summary.json, and the heartbeat of a run that still trains) and
+// what it measured (metrics.jsonl).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { EvalEpochMetricsSchema, parseMetricsLines, RunSummarySchema, TrainEpochMetricsSchema, type MetricsLine, type RunStatus } from '../protocol/events.js';
+import { heartbeatIsLive, readHeartbeat } from '../trainer/liveness.js';
 
 export type KeyValue = string | number | boolean;
 
@@ -20,10 +22,22 @@ export interface RunData {
   keys: Record<string, KeyValue>;
   /** The keys this run's experiment sweeps, e.g. ["aem.lambda"]. */
   sweepKeys: string[];
-  /** 0-based, from summary.json (by val AUROC + val F1); null before the first epoch ends. */
+  /** 0-based, from summary.json (by val AUROC + val F1; the best so far while it trains); null before the first epoch ends. */
   bestEpoch: number | null;
   lines: MetricsLine[];
+  /** Not finished, and its engine's heartbeat is fresh: it is training now. */
+  live: boolean;
+  /** Epochs evaluated so far, and the epochs it trains for (null when the config does not say). */
+  epochsDone: number;
+  epochs: number | null;
 }
+
+export interface LoadOptions {
+  /** Whether the run in this folder is training now (default: its heartbeat is fresh and its pid alive). */
+  isLive?: (dir: string) => boolean;
+}
+
+const heartbeatLive = (dir: string): boolean => heartbeatIsLive(readHeartbeat(dir));
 
 const NOT_METRICS = new Set(['epoch', 'split', 'topk', 'aurocUndefinedReason']);
 const TRAIN_FIELDS = Object.keys(TrainEpochMetricsSchema.shape).filter((k) => !NOT_METRICS.has(k));
@@ -54,7 +68,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 const GROUPABLE_SECTIONS = ['model', 'aem', 'train', 'data', 'compute'];
 
-function groupKeys(config: Record<string, unknown>, sweep: Record<string, number>): Record<string, KeyValue> {
+function groupKeys(config: Record<string, unknown>, sweep: Record<string, KeyValue>): Record<string, KeyValue> {
   const keys: Record<string, KeyValue> = {};
   const experiment = isRecord(config.experiment) ? config.experiment : {};
   for (const section of GROUPABLE_SECTIONS) {
@@ -73,14 +87,18 @@ function groupKeys(config: Record<string, unknown>, sweep: Record<string, number
 }
 
 /** One run folder, or undefined when it has no readable config.json (not a run, or still being created). */
-export function readRun(dir: string, name: string): RunData | undefined {
+export function readRun(dir: string, name: string, opts: LoadOptions = {}): RunData | undefined {
   const config = readJson(path.join(dir, 'config.json'));
   if (!isRecord(config) || typeof config.seed !== 'number' || typeof config.runId !== 'string' || !isRecord(config.experiment)) return undefined;
-  const sweep: Record<string, number> = {};
-  if (isRecord(config.sweepValues)) for (const [k, v] of Object.entries(config.sweepValues)) if (typeof v === 'number') sweep[k] = v;
+  const sweep: Record<string, KeyValue> = {};
+  if (isRecord(config.sweepValues)) for (const [k, v] of Object.entries(config.sweepValues)) if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') sweep[k] = v;
   const summary = RunSummarySchema.safeParse(readJson(path.join(dir, 'summary.json')));
   const metricsFile = path.join(dir, 'metrics.jsonl');
   const lines = existsSync(metricsFile) ? parseMetricsLines(readFileSync(metricsFile, 'utf8')) : [];
+  const status = summary.success ? summary.data.status : 'pending';
+  const train = isRecord(config.experiment.train) ? config.experiment.train : {};
+  const epochs = summary.success ? summary.data.epochs : typeof train.epochs === 'number' ? train.epochs : null;
+  const evaluated = lines.filter((l) => l.split === 'test').reduce((a, l) => Math.max(a, l.epoch + 1), 0);
   return {
     name,
     dir,
@@ -88,11 +106,14 @@ export function readRun(dir: string, name: string): RunData | undefined {
     runId: config.runId,
     seed: config.seed,
     ...(typeof config.fold === 'number' ? { fold: config.fold } : {}),
-    status: summary.success ? summary.data.status : 'pending',
+    status,
     keys: groupKeys(config, sweep),
     sweepKeys: Object.keys(sweep),
     bestEpoch: summary.success ? summary.data.bestEpoch : null,
     lines,
+    live: status !== 'done' && status !== 'failed' && (opts.isLive ?? heartbeatLive)(dir),
+    epochsDone: Math.max(evaluated, summary.success ? summary.data.epochsDone : 0),
+    epochs,
   };
 }
 
@@ -108,7 +129,7 @@ function subdirs(dir: string): string[] {
 }
 
 /** Every run under the run-store roots (<root>/<experiment>/<run folder>/), each folder once. */
-export function loadRuns(roots: readonly string[]): RunData[] {
+export function loadRuns(roots: readonly string[], opts: LoadOptions = {}): RunData[] {
   const seen = new Set<string>();
   const runs: RunData[] = [];
   for (const root of roots) {
@@ -118,7 +139,7 @@ export function loadRuns(roots: readonly string[]): RunData[] {
         const dir = path.resolve(root, experiment, folder);
         if (seen.has(dir)) continue;
         seen.add(dir);
-        const run = readRun(dir, `${experiment}/${folder}`);
+        const run = readRun(dir, `${experiment}/${folder}`, opts);
         if (run) runs.push(run);
       }
     }

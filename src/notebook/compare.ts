@@ -7,6 +7,7 @@ import { tableCsv, tableLatex, tableMarkdown, type TableModel } from './format.j
 import { globProblem, globToRegExp, QueryError, type ParsedQuery, type Query } from './query.js';
 import { confusionOutput, rocOutput, type PredictionContext } from './predictionCurves.js';
 import { mean, pearson, sampleStd, spearman, wilcoxonSignedRank } from './stats.js';
+import { PairedRequestError, pairedOutput } from './paired.js';
 
 export const DEFAULT_TABLE_METRICS = ['test.auroc', 'test.f1', 'test.accuracy', 'test.entropy'];
 
@@ -77,6 +78,11 @@ function groupRuns(ctx: Context, keys: string[]): Group[] {
     const group = groups.get(label) ?? { label, values, runs: [] };
     group.runs.push(run);
     groups.set(label, group);
+  }
+  // A group with runs that still train says how many: its numbers will move.
+  for (const group of groups.values()) {
+    const training = group.runs.filter((r) => r.live).length;
+    if (training > 0) group.label += ` (${training} training)`;
   }
   return [...groups.values()].sort((a, b) => {
     for (let i = 0; i < keys.length; i++) {
@@ -282,24 +288,97 @@ function sensitivity(ctx: Context): SensitivityOutput {
   };
 }
 
+/** show: paired: per group (default: the sweep keys other than x), x's baseline value against each other one. */
+function paired(ctx: Context): ComparisonOutput {
+  const key = ctx.query.x ?? 'aem.lambda';
+  const metrics = ctx.query.metrics ?? ['test.auroc'];
+  if (metrics.length !== 1) fail(ctx, 'metrics', `show: paired compares one metric at a time; give one, e.g. "metrics: ${metrics[0] ?? 'test.auroc'}"`);
+  checkMetrics(ctx, 'metrics', metrics);
+  const known = availableKeys(ctx.runs);
+  if (!known.includes(key)) fail(ctx, 'x', `no run has the key "${key}"; keys: ${known.join(', ')}`);
+  const groupKeys = ctx.query.group ?? defaultGroupKeys(ctx.runs).filter((k) => k !== key);
+  if (groupKeys.includes(key)) fail(ctx, 'group', `"${key}" is the key show: paired compares (x): group by the other keys, e.g. model.arch`);
+  for (const k of groupKeys) if (!known.includes(k)) fail(ctx, 'group', `no run has the key "${k}"; keys: ${known.join(', ')}`);
+  const baseline = ctx.query.baseline;
+  const extra = baseline ? Object.keys(baseline).filter((k) => k !== key) : [];
+  if (extra.length > 0) fail(ctx, 'baseline', `show: paired takes the baseline value of ${key} only (e.g. {${key}: 0}), not ${extra.join(', ')}`);
+  try {
+    return pairedOutput({
+      runs: ctx.runs,
+      groupKeys,
+      key,
+      ...(baseline?.[key] !== undefined ? { without: baseline[key] } : {}),
+      metric: metrics[0] as string,
+      at: ctx.query.at,
+      atLabel: ctx.atLabel,
+      notes: ctx.notes,
+      ...(ctx.query.title !== undefined ? { title: ctx.query.title } : {}),
+    });
+  } catch (err) {
+    if (err instanceof PairedRequestError) fail(ctx, err.queryKey, err.message);
+    throw err;
+  }
+}
+
 function predictionContext(ctx: Context): PredictionContext {
   const at = ctx.query.at;
   if (at !== 'best' && at !== 'last') fail(ctx, 'at', `show: ${ctx.query.show} reads the predictions files, which runs write at their best and last epoch: use "at: best" or "at: last"`);
   return { at, split: ctx.query.split, atLabel: describeAt(at), notes: ctx.notes, ...(ctx.query.title !== undefined ? { title: ctx.query.title } : {}) };
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function progress(run: RunData): string {
+  return `epoch ${run.epochsDone}${run.epochs !== null ? ` of ${run.epochs}` : ''}`;
+}
+
+/** A run whose summary says running but whose engine is gone was interrupted. */
+function stateOf(run: RunData): string {
+  return run.live ? 'training' : run.status === 'running' ? 'interrupted' : run.status;
+}
+
+function included(run: RunData, include: Query['include']): boolean {
+  if (include === 'all') return true;
+  return run.status === 'done' || (include === 'live' && run.live);
+}
+
+/** Why unfinished runs were left out, or which ones were used and how far they got. */
+function runNotes(query: Query, matched: RunData[], runs: RunData[]): string[] {
+  const notes: string[] = [];
+  const left = matched.filter((r) => !runs.includes(r));
+  if (left.length > 0) {
+    const hint = query.include === 'done' ? 'run the cell again once they finish, or add "include: live" for runs training now, "include: all" for every run' : 'add "include: all" to use them with the epochs they have';
+    notes.push(`${plural(left.length, 'unfinished run')} left out (${hint})`);
+  }
+  const training = runs.filter((r) => r.live);
+  if (training.length > 0) {
+    const rerun = query.live ? 'this cell runs again every 5 s while they train' : 'run the cell again, or add "live: true", to follow them';
+    notes.push(`${plural(training.length, 'run')} still training, at ${query.at === 'best' ? 'their best epoch so far' : 'the epochs they have'}: ${training.map((r) => `${r.name} (${progress(r)})`).join(', ')}; ${rerun}`);
+  }
+  const stopped = runs.filter((r) => r.status !== 'done' && !r.live);
+  if (stopped.length > 0) notes.push(`${plural(stopped.length, 'unfinished run')} used with the epochs they have: ${stopped.map((r) => `${r.name} (${stateOf(r)}, ${progress(r)})`).join(', ')}`);
+  return notes;
+}
+
 /** Runs one parsed query over every run found; throws QueryError for the user's mistakes. */
 export function runComparison(parsed: ParsedQuery, all: RunData[]): ComparisonOutput {
   const query = parsed.query;
   const matched = selectRuns(parsed, all);
-  const notes: string[] = [];
-  const runs = query.include === 'all' ? matched : matched.filter((r) => r.status === 'done');
+  const runs = matched.filter((r) => included(r, query.include));
   if (runs.length === 0) {
-    const states = matched.map((r) => `${r.name} (${r.status})`).join(', ');
-    fail({ parsed }, 'runs', `${matched.length} run${matched.length === 1 ? ' matches' : 's match'} but none has finished: ${states}; add "include: all" to use unfinished runs`);
+    const states = matched.map((r) => `${r.name} (${stateOf(r)}, ${progress(r)})`).join(', ');
+    const which = query.include === 'done' ? 'has finished' : 'has finished or is training now';
+    fail({ parsed }, 'runs', `${matched.length} run${matched.length === 1 ? ' matches' : 's match'} but none ${which}: ${states}; add "include: all" to use unfinished runs with the epochs they have`);
   }
-  if (runs.length < matched.length) notes.push(`${matched.length - runs.length} unfinished run${matched.length - runs.length === 1 ? '' : 's'} left out (run the cell again once they finish, or add "include: all")`);
+  const notes = runNotes(query, matched, runs);
   const ctx: Context = { parsed, query, runs, notes, atLabel: describeAt(query.at) };
+  return { ...compute(ctx), runNames: runs.map((r) => r.name), training: runs.filter((r) => r.live).length };
+}
+
+function compute(ctx: Context): ComparisonOutput {
+  const { query, runs, notes } = ctx;
   const missing = query.show === 'curves' || query.show === 'roc' || query.show === 'confusion' ? [] : runs.filter((r) => epochAt(r, query.at) === undefined);
   if (missing.length > 0) notes.push(`${missing.length} run${missing.length === 1 ? ' has' : 's have'} no epoch ${query.at === 'best' || query.at === 'last' ? `(${query.at})` : query.at} yet: ${missing.map((r) => r.name).join(', ')}`);
   const keys = query.group ?? defaultGroupKeys(runs);
@@ -319,5 +398,7 @@ export function runComparison(parsed: ParsedQuery, all: RunData[]): ComparisonOu
       return rocOutput(groupRuns(ctx, keys), predictionContext(ctx));
     case 'confusion':
       return confusionOutput(groupRuns(ctx, keys), predictionContext(ctx));
+    case 'paired':
+      return paired(ctx);
   }
 }

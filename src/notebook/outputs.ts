@@ -41,6 +41,9 @@ export function fallbackMarkdown(output: ComparisonOutput): string {
         '',
       ]);
       break;
+    case 'paired':
+      body = [output.markdown];
+      break;
     case 'sensitivity':
       body = output.series.flatMap((s) => [`- ${s.label}: ${s.x.map((x, i) => `${output.x} ${x}: ${formatNumber(s.mean[i] ?? null)} ± ${formatNumber(s.std[i] ?? null)}`).join('; ')}`]);
       break;

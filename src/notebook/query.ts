@@ -3,7 +3,7 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 
-export const SHOW_KINDS = ['table', 'curves', 'scatter', 'topk', 'sensitivity', 'roc', 'confusion'] as const;
+export const SHOW_KINDS = ['table', 'curves', 'scatter', 'topk', 'sensitivity', 'roc', 'confusion', 'paired'] as const;
 export type ShowKind = (typeof SHOW_KINDS)[number];
 
 const stringList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
@@ -18,17 +18,19 @@ export const QuerySchema = z
     metrics: stringList.optional(),
     /** best (each run's best epoch, by val AUROC + val F1), last (its latest epoch) or an epoch number (1-based). */
     at: z.union([z.enum(['best', 'last']), z.number().int().min(1)]).default('best'),
-    /** table: the group the paired test compares every other group with, e.g. {aem.lambda: 0}; default the first group. */
+    /** table: the group the paired test compares every other group with, e.g. {aem.lambda: 0}; default the first group. paired: the "without" value of x, e.g. {aem.lambda: 0}; default its lowest. */
     baseline: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
-    /** scatter: the metrics on each axis; sensitivity: the swept key on the x axis. */
+    /** scatter: the metrics on each axis; sensitivity: the swept key on the x axis; paired: the key compared (default aem.lambda). */
     x: z.string().min(1).optional(),
     y: z.string().min(1).optional(),
     /** sensitivity: the key that makes one line per value. */
     lines: z.string().min(1).optional(),
     /** topk: which split's attention curve; roc, confusion: which split's predictions. */
     split: z.enum(['val', 'test']).default('test'),
-    /** done: finished runs only; all: also running, stopped and failed runs, with the epochs they have. */
-    include: z.enum(['done', 'all']).default('done'),
+    /** live: finished runs and runs training now; done: finished runs only; all: also stopped, interrupted and failed runs, with the epochs they have. */
+    include: z.enum(['live', 'done', 'all']).default('live'),
+    /** Re-run the cell every 5 s while any of its runs trains. */
+    live: z.boolean().default(false),
     title: z.string().optional(),
   })
   .strict();

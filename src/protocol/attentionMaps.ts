@@ -7,6 +7,9 @@ export type { Parsed };
 
 export const ATTENTION_MAPS_PROTOCOL_VERSION = 1;
 
+/** The webview panel type: package.json activates on `onWebviewPanel:` it, so panels come back after a reload. */
+export const ATTENTION_MAPS_VIEW_TYPE = 'aemStudio.attentionMaps';
+
 export const EpochKindSchema = z.enum(['best', 'last']);
 
 export const SlideRowSchema = z.object({
@@ -42,6 +45,8 @@ export const MapRunSchema = z.object({
   kinds: z.array(RunKindSchema),
   /** Why a kind could not be listed (a missing or damaged file, named). */
   problems: z.array(z.string()),
+  /** Why the run's instance truth (data.instanceTruth) could not be read; null when it was, or there is none. */
+  truthNote: z.string().max(4000).nullable(),
 });
 export type MapRun = z.infer<typeof MapRunSchema>;
 
@@ -60,6 +65,8 @@ export const SlideMapSchema = z.object({
   patchSize: z.number().positive(),
   patchSource: z.enum(['attribute', 'spacing', 'index']),
   patchLevel: z.number().int().nullable(),
+  /** Why the h5 `coords` attributes could not be read (the file named); null when they were, or are absent. */
+  patchNote: z.string().max(2000).nullable(),
   tumour: z.array(z.number().int().nonnegative()).max(MAX_PATCHES).nullable(),
 });
 export type SlideMapMessage = z.infer<typeof SlideMapSchema>;
@@ -85,11 +92,18 @@ export const WebviewMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type WebviewMessage = z.infer<typeof WebviewMessageSchema>;
 
-
 export function parseWebviewMessage(raw: unknown): Parsed<WebviewMessage> {
   return parseWith(WebviewMessageSchema, raw);
 }
 
 export function parseHostMessage(raw: unknown): Parsed<HostMessage> {
   return parseWith(HostMessageSchema, raw);
+}
+
+/** What the extension needs of a panel's saved webview state to bring it back after a reload: its runs. */
+const RestoredStateSchema = z.object({ runIds: z.array(z.string().min(1).max(500)).min(1).max(2) });
+export type RestoredState = z.infer<typeof RestoredStateSchema>;
+
+export function parseRestoredState(raw: unknown): Parsed<RestoredState> {
+  return parseWith(RestoredStateSchema, raw);
 }

@@ -5,6 +5,10 @@ import { z } from 'zod';
 
 export const PROTOCOL_VERSION = 1;
 
+/** A value a sweep gives a field: numbers (aem.lambda), names (model.arch, aem.schedule) or booleans. */
+export const SweepValueSchema = z.union([z.number(), z.string(), z.boolean()]);
+export type SweepValue = z.infer<typeof SweepValueSchema>;
+
 export const BackendRecordSchema = z.object({
   name: z.string(),
   tfName: z.string(),
@@ -28,6 +32,8 @@ export const TrainEpochMetricsSchema = z.object({
   regulariser: z.number(),
   lr: z.number(),
   lambda: z.number(),
+  /** Mean per bag of the model's own loss terms by name (CLAM's instance loss...); loss = ce + lambda * regulariser + their sum. */
+  terms: z.record(z.string(), z.number()).optional(),
   bags: z.number().int(),
   seconds: z.number(),
   bagsPerSecond: z.number(),
@@ -40,6 +46,8 @@ export const EvalEpochMetricsSchema = z.object({
   loss: z.number(),
   ce: z.number(),
   regulariser: z.number(),
+  /** Mean per bag of the model's own loss terms by name, as in the train line. */
+  terms: z.record(z.string(), z.number()).optional(),
   /** null when undefined (one class only): the reason says why. */
   auroc: z.number().nullable(),
   aurocUndefinedReason: z.string().optional(),
@@ -85,7 +93,7 @@ export const RunSummarySchema = z.object({
   configLabel: z.string(),
   seed: z.number().int(),
   fold: z.number().int().optional(),
-  sweepValues: z.record(z.string(), z.number()),
+  sweepValues: z.record(z.string(), SweepValueSchema),
   status: RunStatusSchema,
   epochsDone: z.number().int(),
   epochs: z.number().int(),

@@ -2,9 +2,12 @@
 // notebook controller (extension host) and drawn by the notebook renderer (browser). The renderer
 // validates every payload with `ComparisonOutputSchema` before it draws anything.
 import { z } from 'zod';
+import { parseWith, type Parsed } from './parsed.js';
 
 export const COMPARISON_MIME = 'application/vnd.aem-studio.comparison+json';
 export const NOTEBOOK_TYPE = 'aem-notebook';
+/** The renderer's id in package.json (`notebookRenderer`), which its messaging channel is named by. */
+export const RENDERER_ID = 'aem-studio.comparison-renderer';
 
 /** NaN/Infinity do not survive JSON, so a missing number is null. */
 const num = z.number().nullable();
@@ -14,6 +17,10 @@ const Common = {
   /** Runs the cell used, and why others were left out (still running, no value at that epoch...). */
   runsUsed: z.number().int(),
   notes: z.array(z.string()),
+  /** "<experiment>/<run folder>" of every run the cell selected (the renderer's "Attention maps…" opens them). Absent in outputs saved before it existed. */
+  runNames: z.array(z.string()).max(10_000).optional(),
+  /** How many of those runs were training when the cell ran (a `live: true` cell runs again while this is above 0). */
+  training: z.number().int().nonnegative().optional(),
 };
 
 export const TableCellSchema = z.object({
@@ -133,5 +140,50 @@ export const ConfusionOutputSchema = z.object({
 });
 export type ConfusionOutput = z.infer<typeof ConfusionOutputSchema>;
 
-export const ComparisonOutputSchema = z.discriminatedUnion('kind', [TableOutputSchema, CurvesOutputSchema, ScatterOutputSchema, TopkOutputSchema, SensitivityOutputSchema, RocOutputSchema, ConfusionOutputSchema]);
+/** One side of a paired comparison: the metric over a group's seeds at one value of the compared key. */
+export const PairedSideSchema = z.object({ mean: num, std: num, n: z.number().int(), values: z.array(z.number()), seeds: z.array(z.number().int()) });
+export type PairedSide = z.infer<typeof PairedSideSchema>;
+
+/** The paper's Figure 3/4 layout: per model, the metric without and with AEM, the difference and the paired test. */
+export const PairedOutputSchema = z.object({
+  kind: z.literal('paired'),
+  ...Common,
+  at: z.string(),
+  metric: z.string(),
+  direction: z.enum(['higher', 'lower', 'none']),
+  /** The compared key (aem.lambda), its value without (the baseline, e.g. "0") and, per row, with. */
+  key: z.string(),
+  without: z.string(),
+  /** What a row is per: the group keys (model.arch). */
+  groupKeys: z.array(z.string()),
+  rows: z.array(
+    z.object({
+      group: z.string(),
+      with: z.string(),
+      without: PairedSideSchema,
+      withSide: PairedSideSchema,
+      /** mean(with) - mean(without); null where a side has no value. */
+      difference: num,
+      /** Two-sided Wilcoxon signed-rank p-value over the seeds both sides have; null with fewer than one pair or no difference. */
+      p: num,
+      pairs: z.number().int(),
+    }),
+  ),
+  markdown: z.string(),
+  csv: z.string(),
+  latex: z.string(),
+});
+export type PairedOutput = z.infer<typeof PairedOutputSchema>;
+
+export const ComparisonOutputSchema = z.discriminatedUnion('kind', [TableOutputSchema, CurvesOutputSchema, ScatterOutputSchema, TopkOutputSchema, SensitivityOutputSchema, RocOutputSchema, ConfusionOutputSchema, PairedOutputSchema]);
 export type ComparisonOutput = z.infer<typeof ComparisonOutputSchema>;
+
+/** What the renderer posts to the extension: open the attention maps of an output's runs. */
+const RendererMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('openAttentionMaps'), runNames: z.array(z.string().min(1).max(500)).min(1).max(10_000) }),
+]);
+export type RendererMessage = z.infer<typeof RendererMessageSchema>;
+
+export function parseRendererMessage(raw: unknown): Parsed<RendererMessage> {
+  return parseWith(RendererMessageSchema, raw);
+}

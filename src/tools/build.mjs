@@ -5,6 +5,7 @@
 // extension loads; test/packaging checks the .vsix against it).
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cjsNodeBundle } from './cjsBundle.mjs';
 
 // Optional backends, never bundled: the engine finds them at run time in node_modules or in
 // AEM_BACKEND_MODULES (src/trainer/optionalModules.ts), because they ship native code or Dawn.
@@ -30,7 +31,8 @@ const targets = [
   { ...esmNode, entryPoints: ['src/data/bagReaderWorker.ts'], outfile: 'dist/bagReaderWorker.js', banner: { js: esmBanner } },
   // The extension host loads CommonJS; `vscode` is provided by VS Code itself. It never loads tfjs: the
   // engine does, in its own process. Set Up GPU Backend installs optional backends for this tfjs-core.
-  { entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', format: 'cjs', external: ['vscode', ...optional], define: { AEM_TFJS_CORE_VERSION: JSON.stringify(bundled['@tensorflow/tfjs-core']) } },
+  // `import.meta.url` is the bundle's own URL there too (h5wasm needs it; src/tools/cjsBundle.mjs).
+  { ...cjsNodeBundle, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', external: ['vscode', ...optional], define: { ...cjsNodeBundle.define, AEM_TFJS_CORE_VERSION: JSON.stringify(bundled['@tensorflow/tfjs-core']) } },
   // Webviews and the notebook renderer run in the browser; their bundles live under media/ because
   // webviews may only load from the extension's media folder (localResourceRoots).
   { entryPoints: ['webview/liveCharts/main.ts'], outfile: 'media/dist/liveCharts.js', format: 'iife', platform: 'browser', target: 'es2022', minify: true },

@@ -20,7 +20,7 @@ export interface AdamWOptions {
 export interface AdamWState {
   /** apply() calls so far. */
   step: number;
-  /** Steps each parameter took, where one differs from `step` (a parameter that had no gradient in some steps). */
+  /** Steps of the parameters that took fewer than `step` (they had no gradient in some steps); absent: none. */
   paramSteps?: Map<string, number>;
   m: Map<string, Float32Array>;
   v: Map<string, Float32Array>;
@@ -112,7 +112,7 @@ export class AdamW {
     const [m, v] = [new Float32Array(await this.m.data()), new Float32Array(await this.v.data())];
     const per = (flat: Float32Array) => new Map(this.slots.map((s) => [s.name, flat.slice(s.offset, s.offset + s.size)] as const));
     const lagging = this.slots.filter((s) => s.steps !== this.step);
-    return { step: this.step, ...(lagging.length > 0 ? { paramSteps: new Map(this.slots.map((s) => [s.name, s.steps])) } : {}), m: per(m), v: per(v) };
+    return { step: this.step, ...(lagging.length > 0 ? { paramSteps: new Map(lagging.map((s) => [s.name, s.steps])) } : {}), m: per(m), v: per(v) };
   }
 
   restore(state: AdamWState): void {

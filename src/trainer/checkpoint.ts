@@ -11,7 +11,7 @@ export interface TrainingState {
   iter: number;
   /** This epoch's order of training bags. */
   order: number[];
-  trainSums: { loss: number; ce: number; regulariser: number; bags: number; seconds: number };
+  trainSums: { loss: number; ce: number; regulariser: number; bags: number; seconds: number; terms?: Record<string, number> };
   rngState: number[];
   bestEpoch: number | null;
   bestScore: number;
@@ -23,7 +23,7 @@ interface CheckpointMeta {
   arch: string;
   state: Omit<TrainingState, 'bestScore'> & { bestScore: number | null };
   adamStep: number;
-  /** Per-parameter AdamW steps, only where one differs from adamStep (absent in older checkpoints). */
+  /** Parameters whose AdamW step count is below adamStep (they had no gradient in some steps). */
   adamParamSteps?: Record<string, number>;
   savedAt: string;
 }

@@ -11,9 +11,11 @@ import { TfjsRunner } from './tfjsRunner.js';
 export async function createRunner(backend: BackendInfo, exp: Experiment, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): Promise<TrainingRunner> {
   if (backend.path === 'fused') {
     if (exp.model.arch !== 'abmil') throw new Error(`the fused path does not cover model.arch "${exp.model.arch}"`);
+    const regulariser = exp.aem.regulariser;
+    if (regulariser === 'entropy_topk') throw new Error('the fused path does not cover aem.regulariser "entropy_topk"');
     const gpu = await openFusedDevice();
     const shape = abmilShapeOf(exp.model, dims);
-    return FusedRunner.create(gpu, { shape, initial, regulariser: exp.aem.regulariser, weightDecay: exp.train.weightDecay, residentBytes: exp.compute.gpuCacheMB * 2 ** 20 });
+    return FusedRunner.create(gpu, { shape, initial, regulariser, weightDecay: exp.train.weightDecay, residentBytes: exp.compute.gpuCacheMB * 2 ** 20 });
   }
   return new TfjsRunner(createModel(exp.model, dims, initial), exp.train.weightDecay);
 }

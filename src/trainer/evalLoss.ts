@@ -1,7 +1,7 @@
 // The evaluation's losses, probabilities and attention from a forward pass's raw outputs, on the host in
 // float64: evaluation needs no gradients, so reading the logits [C] and the scores [heads, N] back and
 // doing the log-softmaxes here costs O(N) host work instead of ~50 small tfjs kernels per bag.
-import type { RegulariserKind } from './lossTerms.js';
+import type { Regulariser } from './lossTerms.js';
 
 export interface EvalLossInput {
   logits: ArrayLike<number>;
@@ -9,10 +9,10 @@ export interface EvalLossInput {
   scores: ArrayLike<number>;
   heads: number;
   label: number;
-  regulariser: RegulariserKind;
+  regulariser: Regulariser;
   lambda: number;
-  /** The model's own extra loss terms (already weighted), where it has them. */
-  extraLoss?: number;
+  /** The model's own loss terms by name (already weighted), where it has them. */
+  extraTerms?: Readonly<Record<string, number>>;
   bagLossWeight?: number;
 }
 
@@ -45,7 +45,9 @@ export function evalLoss(input: EvalLossInput): EvalLoss {
   const attention = new Float32Array(input.scores.length);
   const logA = new Float64Array(n);
   let regulariser = 0;
+  const topk = typeof input.regulariser === 'string' ? undefined : Math.min(input.regulariser.k, n);
   for (let h = 0; h < input.heads; h++) {
+    if (topk !== undefined) regulariser += topkNegEntropy(input.scores, h * n, n, topk) / input.heads;
     logSoftmaxInto(input.scores, h * n, n, logA);
     let negEntropy = 0;
     let meanLogA = 0;
@@ -59,6 +61,19 @@ export function evalLoss(input: EvalLossInput): EvalLoss {
     if (input.regulariser === 'entropy') regulariser += negEntropy / input.heads;
     else if (input.regulariser === 'kl') regulariser += (-Math.log(n) - meanLogA) / input.heads;
   }
-  const total = ce + input.lambda * regulariser + (input.extraLoss ?? 0);
+  let total = ce + input.lambda * regulariser;
+  for (const term of Object.values(input.extraTerms ?? {})) total += term;
   return { total, ce, regulariser, probs, attention };
+}
+
+/** entropy_topk: sum v log v over the k largest scores' softmax (the renormalised top-k attention). */
+function topkNegEntropy(values: ArrayLike<number>, from: number, n: number, k: number): number {
+  const top = Array.from({ length: n }, (_, i) => values[from + i] as number)
+    .sort((a, b) => b - a)
+    .slice(0, k);
+  const logV = new Float64Array(k);
+  logSoftmaxInto(top, 0, k, logV);
+  let negEntropy = 0;
+  for (const lv of logV) negEntropy += Math.exp(lv) * lv;
+  return negEntropy;
 }

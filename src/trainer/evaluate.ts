@@ -2,28 +2,50 @@
 // the top-k cumulative attention curve, tumour attention mass, and the per-slide outputs to save.
 import type { BagCache } from '../data/bagCache.js';
 import { attentionMassOnTruth, readInstanceTruth } from '../data/instanceTruth.js';
+import { truthFromPatches, type TumourPatches } from '../data/tumourPatchesCsv.js';
 import type { DatasetIndex, SlideRecord } from '../data/types.js';
 import type { EvalEpochMetrics } from '../protocol/events.js';
 import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
 import type { AttentionEntry } from './checkpoint.js';
 import { classificationMetrics } from './metrics.js';
-import type { TrainingRunner } from './runner.js';
+import { addTermSums, meanTerms, type TrainingRunner } from './runner.js';
 import type { PredictionRow } from './runStore.js';
 import type { BagEvaluation, Objective } from './step.js';
 
-export type TruthLookup = (slideId: string) => Promise<Uint8Array | undefined>;
+/** One byte per instance of the bag (1 = tumour), or undefined when the slide has no instance truth. */
+export type TruthLookup = (slideId: string, n: number, coords: Int32Array | undefined) => Promise<Uint8Array | undefined>;
 
-/** Instance truth per slide, read from disk once and kept: val and test are evaluated every epoch. */
-export function instanceTruthLookup(truthDir: string): TruthLookup {
+/**
+ * The dataset's instance truth, if it has any: the `.u8` files of a truth folder (synthetic presets) or
+ * data.instanceTruth's tumour patches matched to each bag's coordinates. Each slide's truth is worked out
+ * once and kept (val and test are evaluated every epoch); what cannot be matched is warned about once.
+ */
+export function instanceTruthLookup(index: Pick<DatasetIndex, 'truthDir' | 'tumourPatches'>, warn: (message: string) => void): TruthLookup | undefined {
   const cache = new Map<string, Promise<Uint8Array | undefined>>();
-  return (slideId) => {
+  const { truthDir, tumourPatches } = index;
+  let read: TruthLookup;
+  if (tumourPatches) read = async (slideId, n, coords) => patchTruth(tumourPatches, slideId, n, coords, warn);
+  else if (truthDir) read = (slideId) => readInstanceTruth(truthDir, slideId);
+  else return undefined;
+  return (slideId, n, coords) => {
     let truth = cache.get(slideId);
     if (!truth) {
-      truth = readInstanceTruth(truthDir, slideId);
+      truth = read(slideId, n, coords);
       cache.set(slideId, truth);
     }
     return truth;
   };
+}
+
+function patchTruth(tumour: TumourPatches, slideId: string, n: number, coords: Int32Array | undefined, warn: (message: string) => void): Uint8Array | undefined {
+  const patches = tumour.bySlide.get(slideId);
+  if (!coords) {
+    if (patches) warn(`slide ${slideId}: ${tumour.file} lists ${patches.size} tumour patch(es), but its feature file has no coords to match them to; its tumour attention is not counted`);
+    return undefined;
+  }
+  const { truth, unmatched } = truthFromPatches(patches, coords, n);
+  if (unmatched > 0) warn(`slide ${slideId}: ${unmatched} of the ${patches?.size} tumour patches in ${tumour.file} match no patch coordinate of its bag (coordinates must be the feature file's coords, at its patch level)`);
+  return truth;
 }
 
 export interface EvalOutcome {
@@ -50,6 +72,7 @@ export async function evaluateSplit(
   let loss = 0;
   let ce = 0;
   let regulariser = 0;
+  let terms: Record<string, number> | undefined;
   let entropy = 0;
   let entropyNorm = 0;
   let tumourMass = 0;
@@ -74,6 +97,7 @@ export async function evaluateSplit(
     loss += r.total;
     ce += r.ce;
     regulariser += r.regulariser;
+    if (Object.keys(r.terms).length > 0) terms = addTermSums(terms ?? {}, r.terms);
     labels.push(slide.label);
     probs.push(Array.from(r.probs));
     // Entropy and top-k are averaged over heads, like the regulariser.
@@ -84,7 +108,7 @@ export async function evaluateSplit(
       topk.add(a);
     }
     if (truthOf) {
-      const truth = await truthOf(slide.slideId);
+      const truth = await truthOf(slide.slideId, bagN, coords);
       if (truth && truth.some((t) => t === 1)) {
         tumourMass += attentionMassOnTruth(r.attention.subarray(0, bagN), truth);
         tumourBags += 1;
@@ -101,6 +125,7 @@ export async function evaluateSplit(
     loss: loss / n,
     ce: ce / n,
     regulariser: regulariser / n,
+    ...(terms ? { terms: meanTerms(terms, n) } : {}),
     auroc: cls.auroc,
     ...(cls.aurocUndefinedReason ? { aurocUndefinedReason: cls.aurocUndefinedReason } : {}),
     f1: cls.f1,

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { Experiment } from '../config/schema.js';
-import { parseMetricsLines, RunSummarySchema, type BackendRecord, type MetricsLine, type RunSummary } from '../protocol/events.js';
+import { parseMetricsLines, RunSummarySchema, type BackendRecord, type MetricsLine, type RunSummary, type SweepValue } from '../protocol/events.js';
 import { appendLinesDurably, describeFsError, writeFileAtomic, writeJsonAtomic } from './atomicFile.js';
 
 /** A run folder that cannot be used as asked (missing, corrupt, not writable): invalid input, exit 2. */
@@ -48,7 +48,7 @@ export interface ResolvedRunConfig {
   baseDir: string;
   seed: number;
   fold?: number;
-  sweepValues: Record<string, number>;
+  sweepValues: Record<string, SweepValue>;
   configLabel: string;
   backend: BackendRecord | null;
   createdAt: string;

@@ -12,12 +12,14 @@ export interface LossSums {
   ce: number;
   regulariser: number;
   bags: number;
+  /** Sums of the model's own loss terms by name (absent for models without any). */
+  terms?: Record<string, number>;
 }
 
 export interface WeightsState {
   /** AdamW steps taken. */
   step: number;
-  /** Steps each parameter took, where one differs from `step` (it had no gradient in some steps). */
+  /** AdamW steps of the parameters that took fewer (steps without a gradient for them); absent: none. */
   paramSteps?: Map<string, number>;
   params: Map<string, Float32Array>;
   m: Map<string, Float32Array>;
@@ -45,3 +47,14 @@ export interface TrainingRunner {
 }
 
 export const emptyLosses = (): LossSums => ({ loss: 0, ce: 0, regulariser: 0, bags: 0 });
+
+/** Each term's sum divided by the bag count. */
+export function meanTerms(sums: Readonly<Record<string, number>>, bags: number): Record<string, number> {
+  return Object.fromEntries(Object.entries(sums).map(([name, sum]) => [name, sum / bags]));
+}
+
+/** Adds each named term of `add` into `into` (a term missing there starts at 0). */
+export function addTermSums(into: Record<string, number>, add: Readonly<Record<string, number>> | undefined): Record<string, number> {
+  for (const [name, value] of Object.entries(add ?? {})) into[name] = (into[name] ?? 0) + value;
+  return into;
+}

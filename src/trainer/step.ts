@@ -2,12 +2,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamW } from './adamw.js';
 import { evalLoss } from './evalLoss.js';
-import { lossTerms, type RegulariserKind } from './lossTerms.js';
+import { lossTerms, type LossTerms, type Regulariser } from './lossTerms.js';
 import type { MilModel } from './models/types.js';
 
 export interface Objective {
   nClasses: number;
-  regulariser: RegulariserKind;
+  regulariser: Regulariser;
   lambda: number;
 }
 
@@ -15,6 +15,24 @@ export interface StepLosses {
   total: number;
   ce: number;
   regulariser: number;
+  /** The model's own loss terms by name (MilForward.extraTerms); empty for models without any. */
+  terms: Record<string, number>;
+}
+
+/** The losses as one tensor, so that one read brings them all back: total, ce, regulariser, then the terms. */
+function packLosses(terms: LossTerms, extra: Readonly<Record<string, tf.Scalar>> | undefined): { packed: tf.Tensor1D; names: string[] } {
+  const names = Object.keys(extra ?? {});
+  const packed = tf.stack([terms.total, terms.ce, terms.regulariser, ...names.map((n) => (extra as Record<string, tf.Scalar>)[n] as tf.Scalar)]) as tf.Tensor1D;
+  return { packed, names };
+}
+
+function unpackLosses(values: ArrayLike<number>, names: readonly string[]): StepLosses {
+  return {
+    total: values[0] as number,
+    ce: values[1] as number,
+    regulariser: values[2] as number,
+    terms: Object.fromEntries(names.map((n, i) => [n, values[3 + i] as number])),
+  };
 }
 
 export async function trainStep(
@@ -26,16 +44,19 @@ export async function trainStep(
   lr: number,
   random?: () => number,
 ): Promise<StepLosses> {
+  let names: string[] = [];
   const packed = tf.tidy(() => {
     const fwd = model.forward(x, { training: true, label, ...(random ? { random } : {}) });
-    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss, fwd.bagLossWeight);
+    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraTerms, fwd.bagLossWeight);
     const grads = model.backward(fwd.cache, terms.dLogits, terms.dScores);
     optimizer.apply(grads, lr);
-    return tf.stack([terms.total, terms.ce, terms.regulariser]);
+    const losses = packLosses(terms, fwd.extraTerms);
+    names = losses.names;
+    return losses.packed;
   });
-  const [total, ce, regulariser] = await packed.data();
+  const values = await packed.data();
   packed.dispose();
-  return { total: total as number, ce: ce as number, regulariser: regulariser as number };
+  return unpackLosses(values, names);
 }
 
 export interface BagEvaluation extends StepLosses {
@@ -48,13 +69,17 @@ export interface BagEvaluation extends StepLosses {
 export async function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number, objective: Objective): Promise<BagEvaluation> {
   // Only the forward pass runs as tfjs kernels; the losses, probabilities and attention the metrics need
   // are computed from its logits and scores on the host (evalLoss.ts).
+  const names: string[] = [];
   const fwd = tf.tidy(() => {
     const f = model.forward(x, { training: false, label });
-    return { logits: f.logits, scores: f.scores, extraLoss: f.extraLoss, bagLossWeight: f.bagLossWeight };
+    names.push(...Object.keys(f.extraTerms ?? {}));
+    const extra = names.length > 0 ? tf.stack(names.map((n) => (f.extraTerms as Record<string, tf.Scalar>)[n] as tf.Scalar)) : undefined;
+    return { logits: f.logits, scores: f.scores, extra, bagLossWeight: f.bagLossWeight };
   });
   try {
-    const [logits, scores, extra] = await Promise.all([fwd.logits.data(), fwd.scores.data(), fwd.extraLoss?.data()]);
+    const [logits, scores, extra] = await Promise.all([fwd.logits.data(), fwd.scores.data(), fwd.extra?.data()]);
     const heads = fwd.scores.shape[0];
+    const terms = Object.fromEntries(names.map((n, i) => [n, (extra as ArrayLike<number>)[i] as number]));
     const r = evalLoss({
       logits,
       scores,
@@ -62,11 +87,11 @@ export async function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number
       label,
       regulariser: objective.regulariser,
       lambda: objective.lambda,
-      ...(extra ? { extraLoss: extra[0] as number } : {}),
+      extraTerms: terms,
       ...(fwd.bagLossWeight !== undefined ? { bagLossWeight: fwd.bagLossWeight } : {}),
     });
-    return { ...r, heads };
+    return { ...r, terms, heads };
   } finally {
-    tf.dispose([fwd.logits, fwd.scores, ...(fwd.extraLoss ? [fwd.extraLoss] : [])]);
+    tf.dispose([fwd.logits, fwd.scores, ...(fwd.extra ? [fwd.extra] : [])]);
   }
 }

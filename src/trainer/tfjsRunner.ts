@@ -4,7 +4,7 @@ import type { Bag } from '../data/types.js';
 import { AdamW } from './adamw.js';
 import { bagToTensor } from './bagTensor.js';
 import type { MilModel } from './models/types.js';
-import { emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from './runner.js';
+import { addTermSums, emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from './runner.js';
 import { evaluateBag, trainStep, type BagEvaluation, type Objective } from './step.js';
 
 export class TfjsRunner implements TrainingRunner {
@@ -34,6 +34,7 @@ export class TfjsRunner implements TrainingRunner {
       this.sums.ce += losses.ce;
       this.sums.regulariser += losses.regulariser;
       this.sums.bags += 1;
+      if (Object.keys(losses.terms).length > 0) this.sums.terms = addTermSums(this.sums.terms ?? {}, losses.terms);
     } finally {
       x.dispose();
     }

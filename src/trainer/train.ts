@@ -14,8 +14,8 @@ import { backendLabel } from '../protocol/backendLabel.js';
 import { createRunner } from './createRunner.js';
 import { gpuPlanOf } from './gpu/coverage.js';
 import { selectionScore } from './metrics.js';
-import { initModelParams } from './models/registry.js';
-import type { LossSums, TrainingRunner } from './runner.js';
+import { initModelParams, smallBagNote } from './models/registry.js';
+import { addTermSums, meanTerms, type LossSums, type TrainingRunner } from './runner.js';
 import { resolveDataConfig } from './resolveData.js';
 import { SeededRandom } from '../util/seededRandom.js';
 import {
@@ -33,6 +33,8 @@ import {
 } from './runStore.js';
 import { lambdaAt, learningRateAt } from './schedules.js';
 import type { Objective } from './step.js';
+import { regulariserOf, topkSmallBagNotice } from './lossTerms.js';
+import { trainingRows } from './bagSampling.js';
 import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
 import { removeStaleTmpFiles } from './atomicFile.js';
 
@@ -83,7 +85,7 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const test = bySplit('test');
   const nClasses = index.classes.length;
   const slideById = new Map(index.slides.map((s) => [s.slideId, s]));
-  const truthOf = index.truthDir ? instanceTruthLookup(index.truthDir) : undefined;
+  const truthOf = instanceTruthLookup(index, (message) => log('warn', message));
 
   const dims = { inputDim: index.featureDim, hiddenDim: hiddenDimFor(index.featureDim, 'hidden' in exp.model ? exp.model.hidden : undefined), nClasses };
   const epochs = exp.train.epochs;
@@ -173,7 +175,9 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   });
   log('info', `backend ${backendLabel(backend)}${backend.pathReason ? ` (tfjs path: ${backend.pathReason})` : ''}; ${train.length} train, ${val.length} val, ${test.length} test slides; D ${index.featureDim}, ${nClasses} classes`);
 
-  const objectiveAt = (lambda: number): Objective => ({ nClasses, regulariser: exp.aem.regulariser, lambda });
+  const regulariser = regulariserOf(exp.aem);
+  const objectiveAt = (lambda: number): Objective => ({ nClasses, regulariser, lambda });
+  const smallBagNotice = topkSmallBagNotice(regulariser);
   const summaryOf = (status: RunSummary['status'], error?: string): RunSummary => {
     const metrics = readMetrics(job.runDir);
     const testAt = (epoch: number | null) => {
@@ -212,6 +216,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   // The ETA's rate leaves out this process's first step (kernel compilation and warm-up make it slow).
   let rateFrom: { at: number; steps: number } | undefined;
   let stepsDone = 0;
+  let smallBagLogged = false;
   // Losses of the steps since the last read-back (the fused path keeps them on the device until then).
   let unreadFrom = state.iter;
   const collectLosses = async (epoch: number, throughIter: number, slideId?: string): Promise<void> => {
@@ -225,6 +230,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
     state.trainSums.ce += sums.ce;
     state.trainSums.regulariser += sums.regulariser;
     state.trainSums.bags += sums.bags;
+    if (sums.terms) state.trainSums.terms = addTermSums(state.trainSums.terms ?? {}, sums.terms);
     unreadFrom = throughIter;
   };
   try {
@@ -259,11 +265,20 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         const slide = train[state.order[iter] as number] as SlideRecord;
         const bag = await cache.get(slide.slideId);
         for (let ahead = 1; ahead <= PREFETCH_AHEAD && iter + ahead < iters; ahead++) cache.prefetch((train[state.order[iter + ahead] as number] as SlideRecord).slideId);
-        const cap = exp.train.maxInstances;
-        const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
+        const rows = trainingRows(bag.n, exp.train, rng);
+        const notice = smallBagNotice(slide.slideId, rows?.length ?? bag.n);
+        if (notice) log('warn', notice);
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
         lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
-        await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
+        if (!smallBagLogged) {
+          const note = smallBagNote(exp.model, rows ? rows.length : bag.n);
+          if (note) {
+            log('warn', `slide ${slide.slideId} has ${note} (said once per run; other bags that small are handled alike)`);
+            smallBagLogged = true;
+          }
+        }
+        // The run's one random stream: dropout masks and a model's own random choices (ACMIL's masking).
+        await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, () => rng.float());
         // On cpu/wasm the step never leaves the thread: give the prefetch's file reads their turn before the next bag is needed.
         await yieldToEventLoop();
         if (runner.lossesEachStep) await collectLosses(epoch, iter + 1, slide.slideId);
@@ -294,6 +309,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         loss: sums.loss / sums.bags,
         ce: sums.ce / sums.bags,
         regulariser: sums.regulariser / sums.bags,
+        ...(sums.terms ? { terms: meanTerms(sums.terms, sums.bags) } : {}),
         lr,
         lambda,
         bags: sums.bags,

@@ -3,11 +3,13 @@
 // attributes and from coordinate spacing, scaling, top-k with cumulative mass, tumour mass against the
 // engine's own metric, and clear errors for a missing or cut-short pack.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { CLASS_NAMES } from '../../src/data/syntheticPlan.js';
 import { PATCH_SIZE } from '../../src/data/syntheticPresets.js';
+import { mapRunMessage } from '../../src/attentionMaps/messages.js';
 import { parseMetricsLines } from '../../src/protocol/events.js';
 import { readTensorPack } from '../../src/trainer/tensorPack.js';
 import { viridisLut } from '../../src/attentionMaps/colourMap.js';
@@ -19,6 +21,7 @@ import { RunMaps } from '../../src/attentionMaps/runMaps.js';
 import { scaleAttention } from '../../src/attentionMaps/scale.js';
 import { errorsFirst, type SlideRow } from '../../src/attentionMaps/slideRows.js';
 import { attentionOrder, ranksOf, topPatches } from '../../src/attentionMaps/topk.js';
+import { syntheticDatasetDir } from '../../src/trainer/resolveData.js';
 import { trainSynthetic } from '../helpers/syntheticRun.js';
 
 describe('attention maps: pure parts', () => {
@@ -132,9 +135,53 @@ describe('attention maps of a real run (tiny synthetic preset)', () => {
     assert.equal(slide.attention.length, slide.n);
     assert.equal(slide.coords?.length, slide.n * 2);
     assert.deepEqual(slide.patch, { size: PATCH_SIZE, source: 'attribute', level: 0 });
+    assert.equal(slide.patchNote, undefined);
     assert.ok(slide.tumour && slide.tumour.length > 0);
     const mass = slide.tumour.reduce((s, i) => s + (slide.attention[i] as number), 0);
     assert.ok(Math.abs(mass - (positive.tumourMass as number)) < 1e-9);
+  });
+
+  it('with data.instanceTruth (a CSV of tumour patches) trains to the same tumour attention and maps the same tumour', async () => {
+    const maps = new RunMaps(runDir);
+    const best = maps.list('best');
+    const rows = ['slide_id,x,y'];
+    const tumourOf = new Map<string, number[]>();
+    for (const r of best.slides) {
+      const slide = await maps.slide('best', r.slideId);
+      tumourOf.set(r.slideId, slide.tumour ?? []);
+      for (const i of slide.tumour ?? []) rows.push(`${r.slideId},${slide.coords?.[2 * i]},${slide.coords?.[2 * i + 1]}`);
+    }
+    assert.ok(rows.length > 1);
+    const csv = path.join(workspace, 'tumour-patches.csv');
+    writeFileSync(csv, `${rows.join('\n')}\n`);
+    // The generated dataset read as clam data, its truth folder replaced by the CSV: the same run otherwise.
+    const config = JSON.parse(readFileSync(path.join(runDir, 'config.json'), 'utf8')) as { experiment: Parameters<typeof syntheticDatasetDir>[0]; baseDir: string };
+    const dataset = syntheticDatasetDir(config.experiment, config.baseDir);
+    const data = { format: 'clam', features: path.join(dataset, 'h5_files'), featureType: 'h5', csv: path.join(dataset, 'dataset.csv'), split: { kind: 'clam', file: path.join(dataset, 'splits_0.csv') }, labels: Object.fromEntries(CLASS_NAMES[2].map((n, i) => [n, i])), instanceTruth: csv };
+    const other = mkdtempSync(path.join(os.tmpdir(), 'aem-maps-csv-'));
+    try {
+      const run = await trainSynthetic(other, { lambda: 0.1, epochs: 2, seed: 0, data });
+      const tumourLines = (dir: string) => parseMetricsLines(readFileSync(path.join(dir, 'metrics.jsonl'), 'utf8')).flatMap((l) => ('tumourAttention' in l ? [[l.epoch, l.split, l.tumourAttention]] : []));
+      const expected = tumourLines(runDir);
+      assert.ok(expected.length > 0);
+      assert.deepEqual(tumourLines(run.dir), expected);
+      const fromCsv = new RunMaps(run.dir);
+      assert.equal(fromCsv.files.truthDir, undefined);
+      assert.equal(fromCsv.files.tumourCsv, csv);
+      const listed = fromCsv.list('best');
+      assert.deepEqual(listed.slides.map((r) => [r.slideId, r.tumourMass]), best.slides.map((r) => [r.slideId, r.tumourMass]));
+      assert.equal(listed.meanTumourMass, best.meanTumourMass);
+      for (const [slideId, tumour] of tumourOf) assert.deepEqual((await fromCsv.slide('best', slideId)).tumour, tumour, slideId);
+      assert.equal(mapRunMessage('r', 'r', fromCsv).truthNote, null);
+      // A CSV that went bad after training: no tumour, and the view is told why, naming the file and line.
+      writeFileSync(csv, 'slide_id,x,y\nslide_a,12.5,0\n');
+      const broken = new RunMaps(run.dir);
+      assert.ok(broken.list('best').slides.every((r) => r.tumourMass === null));
+      const note = mapRunMessage('r', 'r', broken).truthNote ?? '';
+      assert.ok(note.startsWith(`No tumour outline: ${csv}: line 2 (slide slide_a): x "12.5" is not a whole number`), note);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
   });
 
   it('names the file when the pack is missing or cut short', () => {

@@ -20,11 +20,11 @@ function slide(runId: string): SlideMapMessage {
   const sum = raw.reduce((s, v) => s + v, 0);
   const coords: number[] = [];
   for (let i = 0; i < N; i++) coords.push((i % side) * 256, Math.floor(i / side) * 256);
-  return { runId, kind: 'best', slideId: 'big', n: N, heads: 1, attention: raw.map((v) => v / sum), coords, patchSize: 256, patchSource: 'attribute', patchLevel: 0, tumour: null };
+  return { runId, kind: 'best', slideId: 'big', n: N, heads: 1, attention: raw.map((v) => v / sum), coords, patchSize: 256, patchSource: 'attribute', patchLevel: 0, patchNote: null, tumour: null };
 }
 
 function mapRun(runId: string): MapRun {
-  return { runId, title: runId, problems: [], kinds: [{ kind: 'best', epoch: 0, classes: ['normal', 'tumor'], meanTumourMass: null, slides: [{ slideId: 'big', split: 'test', label: 1, labelName: 'tumor', predicted: 1, predictedName: 'tumor', probability: 0.9, correct: true, entropy: 10, n: N, heads: 1, hasCoords: true, tumourMass: null }] }] };
+  return { runId, title: runId, problems: [], truthNote: null, kinds: [{ kind: 'best', epoch: 0, classes: ['normal', 'tumor'], meanTumourMass: null, slides: [{ slideId: 'big', split: 'test', label: 1, labelName: 'tumor', predicted: 1, predictedName: 'tumor', probability: 0.9, correct: true, entropy: 10, n: N, heads: 1, hasCoords: true, tumourMass: null }] }] };
 }
 
 function median(xs: number[]): number {

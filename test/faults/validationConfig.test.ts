@@ -58,21 +58,63 @@ test('each bad sweep value is a problem at its own line and column, named by its
   assert.match(epochs?.message ?? '', /2\.5 is not a valid train\.epochs: .*int/);
 });
 
-test('an unknown sweep key and a non-numeric field are problems at their keys, listing what can be swept', () => {
+test('an unknown sweep key is a problem at its key, listing what can be swept; a value of the wrong kind at its position', () => {
   const problems = problemsOf(sweepText);
   const unknown = problems.find((p) => p.path === 'sweep["aem.lamda"]');
   assert.deepEqual(where(unknown), positionOf(sweepText, '"aem.lamda"'));
   assert.match(unknown?.message ?? '', /unknown sweep key: aem has no field "lamda" \(sweepable: .*aem\.lambda/);
-  const schedule = problems.find((p) => p.path === 'sweep["aem.schedule"]');
-  assert.deepEqual(where(schedule), positionOf(sweepText, '"aem.schedule"'));
-  assert.match(schedule?.message ?? '', /aem\.schedule is not a numeric field/);
+  assert.match(unknown?.message ?? '', /sweepable: .*model\.arch.*aem\.regulariser.*aem\.schedule/);
+  const schedule = problems.find((p) => p.path === 'sweep["aem.schedule"][0]');
+  assert.deepEqual(where(schedule), positionOf(sweepText, '1]', sweepText.indexOf('"aem.schedule"')));
+  assert.match(schedule?.message ?? '', /1 is not a valid aem\.schedule: .*"constant"\|"cosine"|1 is not a valid aem\.schedule: .*constant.*cosine/);
+});
+
+const stringSweepText = `{
+  "name": "x",
+  "data": { "format": "synthetic" },
+  "sweep": {
+    "model.arch": ["abmil", "mha", "abmil", "transformer"],
+    "aem.regulariser": ["entropy", "entropy"],
+    "aem.lambda": [0, 0.1, 0],
+    "model.query": [64],
+    "train.epochs": ["ten"]
+  }
+}`;
+
+test('string sweeps: a duplicate value, an unknown arch and a value of the wrong type are each a problem at its position', () => {
+  const problems = problemsOf(stringSweepText);
+  const at = (p: string) => problems.find((x) => x.path === p);
+  const secondAbmil = at('sweep["model.arch"][2]');
+  assert.deepEqual(where(secondAbmil), positionOf(stringSweepText, '"abmil"', stringSweepText.indexOf('"mha"')));
+  assert.match(secondAbmil?.message ?? '', /"abmil" is listed twice in the sweep of model\.arch \(also at position 0\)/);
+  const unknownArch = at('sweep["model.arch"][3]');
+  assert.deepEqual(where(unknownArch), positionOf(stringSweepText, '"transformer"'));
+  assert.match(unknownArch?.message ?? '', /"transformer" is not a valid model\.arch: .*abmil.*mha.*dsmil/);
+  assert.match(at('sweep["aem.regulariser"][1]')?.message ?? '', /"entropy" is listed twice/);
+  assert.match(at('sweep["aem.lambda"][2]')?.message ?? '', /0 is listed twice in the sweep of aem\.lambda/);
+  const query = at('sweep["model.query"]');
+  assert.deepEqual(where(query), positionOf(stringSweepText, '"model.query"'));
+  assert.match(query?.message ?? '', /"query" does not apply to any of the swept archs \(abmil, mha\)/);
+  assert.match(at('sweep["train.epochs"][0]')?.message ?? '', /"ten" is not a valid train\.epochs/);
+  assert.equal(problems.length, 6, problems.map((p) => `${p.path}: ${p.message}`).join('\n'));
+});
+
+test('a model option swept without a model.arch sweep must apply to model.arch, for each value', () => {
+  const heads = problemsOf(`{ "name": "x", "data": { "format": "synthetic" }, "sweep": { "model.heads": [4, 8] } }`);
+  assert.equal(heads.length, 1);
+  assert.equal(heads[0]?.path, 'sweep["model.heads"]');
+  assert.match(heads[0]?.message ?? '', /"heads" does not apply to model\.arch "abmil"/);
+  const dropout = problemsOf(`{ "name": "x", "data": { "format": "synthetic" }, "model": { "arch": "dsmil" }, "sweep": { "model.dropout": [0, 0.25] } }`);
+  assert.equal(dropout.length, 1);
+  assert.equal(dropout[0]?.path, 'sweep["model.dropout"][1]');
+  assert.match(dropout[0]?.message ?? '', /0\.25 is not a valid model\.dropout for model\.arch "dsmil"/);
 });
 
 test('a sweep key outside model, aem and train says what a sweep key is, and other problems are still listed', () => {
   const text = `{ "name": "x", "data": { "format": "synthetic" }, "sweep": { "compute.parallel": [2], "aem.lambda": [-1] } }`;
   const problems = problemsOf(text);
   const key = problems.find((p) => p.path === 'sweep["compute.parallel"]');
-  assert.match(key?.message ?? '', /invalid key "compute\.parallel": a sweep key names a numeric field/);
+  assert.match(key?.message ?? '', /invalid key "compute\.parallel": a sweep key names a field of model, aem or train/);
   assert.ok(problems.some((p) => p.path === 'sweep["aem.lambda"][0]'), 'the bad value of another key is reported in the same pass');
 });
 

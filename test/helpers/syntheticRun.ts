@@ -17,9 +17,16 @@ export interface SyntheticRunOptions {
   preset?: 'tiny' | 'demo';
   backend?: 'wasm' | 'cpu' | 'webgpu';
   gpuPath?: 'auto' | 'fused' | 'tfjs';
-  regulariser?: 'entropy' | 'kl' | 'none';
+  regulariser?: 'entropy' | 'kl' | 'none' | 'entropy_topk';
+  /** aem.k, for entropy_topk. */
+  k?: number;
   maxInstances?: number;
+  subsample?: number;
   gpuCacheMB?: number;
+  /** Replaces the experiment's data section (e.g. the generated dataset read as clam data). */
+  data?: Record<string, unknown>;
+  /** The experiment's model section (default: ABMIL's defaults). */
+  model?: { arch: string; [option: string]: unknown };
 }
 
 export interface SyntheticRun {
@@ -31,9 +38,10 @@ export interface SyntheticRun {
 function experimentText(o: SyntheticRunOptions): string {
   return JSON.stringify({
     name: 'learn',
-    data: { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
-    aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine' },
-    train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}) },
+    data: o.data ?? { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
+    ...(o.model ? { model: o.model } : {}),
+    aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine', ...(o.k !== undefined ? { k: o.k } : {}) },
+    train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}), ...(o.subsample !== undefined ? { subsample: o.subsample } : {}) },
     compute: { backend: o.backend ?? 'wasm', gpuPath: o.gpuPath ?? 'auto', ...(o.gpuCacheMB !== undefined ? { gpuCacheMB: o.gpuCacheMB } : {}) },
     output: 'runs',
   });

@@ -147,5 +147,5 @@ test('errors say what exists: a glob matching nothing, an unknown group key, an 
   assert.match(missing.message, /no selected run has a value of "test\.tumourAttention" .*; metrics these runs have: .*test\.auroc/);
   assert.doesNotMatch(missing.message.split('have: ')[1] ?? '', /tumourAttention/);
   assert.match(errorOf('runs: exp-cos/*\nbaseline: {aem.lambda: 0.5}').message, /no group matches the baseline; groups: aem\.lambda=0; aem\.lambda=0\.1/);
-  assert.match(errorOf('runs: exp-cos/lambda0-s9-*').message, /1 run matches but none has finished: .*\(running\); add "include: all"/);
+  assert.match(errorOf('runs: exp-cos/lambda0-s9-*').message, /1 run matches but none has finished or is training now: exp-cos\/lambda0-s9-\S+ \(interrupted, epoch 3 of 3\); add "include: all"/);
 });

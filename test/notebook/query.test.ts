@@ -20,7 +20,8 @@ test('a full query parses, with lists, defaults and the line of each key', () =>
   assert.equal(parsed.query.at, 'best');
   assert.equal(parsed.query.show, 'table');
   assert.deepEqual(parsed.query.baseline, { 'aem.lambda': 0 });
-  assert.equal(parsed.query.include, 'done');
+  assert.equal(parsed.query.include, 'live', 'finished runs and runs training now');
+  assert.equal(parsed.query.live, false);
   assert.equal(parsed.lineOf('runs'), 2);
   assert.equal(parsed.lineOf('baseline'), 7);
 });

@@ -64,7 +64,7 @@ test('an empty file is an empty notebook; anything else that is not an AEM noteb
 
 test('the Compare Seeds template: an introduction, table, curves, scatter and topk queries that parse, a query reference', async () => {
   const { parseQuery } = await import('../../src/notebook/query.js');
-  const model = compareSeedsNotebook('demo', ['aem.lambda'], { 'aem.lambda': 0 });
+  const model = compareSeedsNotebook('demo', { 'aem.lambda': [0.1, 0] });
   assert.deepEqual(
     model.cells.map((c) => c.kind),
     ['markdown', 'code', 'code', 'code', 'code', 'markdown'],
@@ -79,4 +79,41 @@ test('the Compare Seeds template: an introduction, table, curves, scatter and to
   assert.deepEqual(queries[0]?.baseline, { 'aem.lambda': 0 });
   assert.deepEqual(queries[0]?.runs, ['demo/*']);
   assert.deepEqual(deserializeNotebook(serializeNotebook(model)), model);
+});
+
+test('Compare Seeds on an arch x lambda grid adds a paired cell; its output round-trips through the file with its Markdown', async () => {
+  const { parseQuery } = await import('../../src/notebook/query.js');
+  const { runComparison } = await import('../../src/notebook/compare.js');
+  const { loadRuns } = await import('../../src/notebook/collect.js');
+  const { fallbackMarkdown } = await import('../../src/notebook/outputs.js');
+  const { writePairedStore } = await import('./pairedFixture.js');
+  const { rmSync } = await import('node:fs');
+  const model = compareSeedsNotebook('zoo', { 'model.arch': ['abmil', 'mha', 'dsmil'], 'aem.lambda': [0, 0.1] });
+  const queries = model.cells.filter((c) => c.kind === 'code').map((c) => parseQuery(c.source).query);
+  assert.deepEqual(queries.map((q) => q.show), ['table', 'curves', 'scatter', 'topk', 'paired']);
+  const pairedQuery = queries[4];
+  assert.deepEqual(pairedQuery?.group, ['model.arch']);
+  assert.equal(pairedQuery?.x, 'aem.lambda');
+  assert.deepEqual(pairedQuery?.baseline, { 'aem.lambda': 0 });
+  assert.deepEqual(queries[0]?.baseline, { 'model.arch': 'abmil', 'aem.lambda': 0 }, 'a name key\'s baseline is its first value');
+  assert.equal(compareSeedsNotebook('zoo', { 'model.arch': ['abmil', 'mha'] }).cells.filter((c) => c.kind === 'code').length, 4, 'no lambda sweep: no paired cell');
+
+  const store = writePairedStore();
+  try {
+    const pairedCell = model.cells.filter((c) => c.kind === 'code')[4];
+    const output = runComparison(parseQuery(pairedCell?.source ?? ''), loadRuns([store]));
+    assert.equal(output.kind, 'paired');
+    const withOutput: NotebookModel = {
+      cells: [{ ...(pairedCell as NotebookModel['cells'][number]), outputs: [{ items: [{ mime: 'application/vnd.aem-studio.comparison+json', data: enc.encode(JSON.stringify(output)) }, { mime: 'text/markdown', data: enc.encode(fallbackMarkdown(output)) }] }] }],
+    };
+    const bytes = serializeNotebook(withOutput);
+    const back = deserializeNotebook(bytes);
+    assert.deepEqual(serializeNotebook(back), bytes);
+    const items = back.cells[0]?.outputs[0]?.items ?? [];
+    assert.deepEqual(JSON.parse(dec.decode(items[0]?.data)), JSON.parse(JSON.stringify(output)));
+    const text = dec.decode(items[1]?.data);
+    assert.match(text, /\| abmil \| 0\.810 ± 0\.016 \| 0\.844 ± 0\.011 \| \+0\.034 \| 0\.063 \| 5 \|/);
+  } finally {
+    rmSync(store, { recursive: true, force: true });
+  }
 });

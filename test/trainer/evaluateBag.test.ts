@@ -1,6 +1,7 @@
 // One evaluation of a bag (forward pass as tfjs kernels, losses and softmaxes on the host) against
 // PyTorch 1.13 (float64): ABMIL on abmil_parity.json (entropy and KL regularisers, lambda 0, N = 1) and
-// DSMIL on zoo_parity.json (its own max-instance loss term and bag loss weight), on cpu and wasm.
+// DSMIL on zoo_parity.json (its own max-instance loss term and bag loss weight), and entropy_topk on
+// zoo_parity.json's abmil_topk cases, on cpu and wasm.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
@@ -53,6 +54,26 @@ for (const backend of ['cpu', 'wasm'] as const) {
       assertAllClose(r.attention, c.expected.attention as Values, `${c.name} attention`);
       assert.ok(close(r.regulariser, c.expected.neg_entropy_mean_over_classes as number), `${c.name} regulariser`);
       assert.ok(close(r.total, c.expected.total), `${c.name} total ${r.total} vs ${c.expected.total}`);
+      x.dispose();
+      model.dispose();
+    }
+  });
+}
+
+for (const backend of ['cpu', 'wasm'] as const) {
+  test(`evaluateBag matches PyTorch on ${backend}: ABMIL with entropy_topk (k below and above N)`, async () => {
+    await selectBackend(backend);
+    const cases = casesOf(zooFixture('zoo_parity.json'), 'abmil_topk');
+    assert.equal(cases.length, 2);
+    for (const c of cases) {
+      const initial = new Map(ABMIL_PARAM_NAMES.map((n) => [n, flatValues(c.params[n.replace('.weight', '.w').replace('.bias', '.b')] as Values)]));
+      const model = new GatedAbmil({ inputDim: c.D, hiddenDim: c.D_inner as number, attentionDim: c.D_attn as number, nClasses: c.n_classes, dropout: 0 }, initial);
+      const x = tf.tensor2d(c.x.flat(), [c.N, c.D]);
+      const r = await evaluateBag(model, x, c.label, { nClasses: c.n_classes, regulariser: { kind: 'entropy_topk', k: c.top_k as number }, lambda: c.lambda });
+      assert.ok(close(r.regulariser, c.expected.neg_entropy_topk as number), `${c.name} regulariser ${r.regulariser} vs ${String(c.expected.neg_entropy_topk)}`);
+      assert.ok(close(r.ce, c.expected.ce), `${c.name} ce`);
+      assert.ok(close(r.total, c.expected.total), `${c.name} total ${r.total} vs ${c.expected.total}`);
+      assertAllClose(r.attention, c.expected.attention as Values, `${c.name} attention`);
       x.dispose();
       model.dispose();
     }

@@ -14,7 +14,7 @@ import { viridisLut } from '../../src/attentionMaps/colourMap.js';
 import { RunMaps } from '../../src/attentionMaps/runMaps.js';
 import { errorsFirst } from '../../src/attentionMaps/slideRows.js';
 import { topPatches } from '../../src/attentionMaps/topk.js';
-import { parseWebviewMessage } from '../../src/protocol/attentionMaps.js';
+import { parseRestoredState, parseWebviewMessage } from '../../src/protocol/attentionMaps.js';
 import { trainSynthetic } from '../helpers/syntheticRun.js';
 import { repoRoot } from '../vscode/harness/tools.js';
 import { initMessage, openMapsView, type HostRun, type MapsDescription, type MapsPage } from './attentionMapsPage.js';
@@ -198,7 +198,7 @@ describe('Attention Maps webview (headless Chromium, real runs)', () => {
   });
 
   it('lays a run without coordinates out by instance index and still lists the top patches', async () => {
-    const w = await openMapsView(browser, [abmil], { transform: (m) => ({ ...m, coords: null, patchSource: 'index', patchSize: 1, patchLevel: null }) });
+    const w = await openMapsView(browser, [abmil], { transform: (m) => ({ ...m, coords: null, patchSource: 'index', patchSize: 1, patchLevel: null, patchNote: null }) });
     await w.send(initMessage([abmil]));
     const d = await settled(w);
     const pane = d.panes[0];
@@ -206,6 +206,16 @@ describe('Attention Maps webview (headless Chromium, real runs)', () => {
     assert.match(pane.message, /no patch coordinates: \d+ patches laid out by instance index/);
     assert.equal(pane.topk.length, Math.min(20, pane.n));
     assert.match(await w.page.locator('.topk-item').first().innerText(), /^1\. #\d+/);
+    await assertClean(w);
+    await w.page.context().close();
+  });
+
+  it('says so on the map when the h5 patch size could not be read', async () => {
+    const note = '/data/h5_files/s.h5: cannot open as HDF5 (file signature not found). The patch_size of coords could not be read, so the patch size is the spacing of the coordinates.';
+    const w = await openMapsView(browser, [abmil], { transform: (m) => ({ ...m, patchSource: 'spacing', patchLevel: null, patchNote: note }) });
+    await w.send(initMessage([abmil]));
+    const d = await settled(w);
+    assert.ok(d.panes[0]?.message.includes(`(coordinate spacing). ${note}`), d.panes[0]?.message);
     await assertClean(w);
     await w.page.context().close();
   });
@@ -223,6 +233,8 @@ describe('Attention Maps webview (headless Chromium, real runs)', () => {
     await settled(w, d.slides[1]);
     const state = await w.savedState();
     assert.equal((state as { scale: string }).scale, 'percentile');
+    // What the extension's panel serializer reads after a VS Code reload to reopen the same runs.
+    assert.deepEqual(parseRestoredState(state), { ok: true, value: { runIds: [abmil.runId] } });
     await w.page.context().close();
     const again = await openMapsView(browser, [abmil], { state });
     await again.send(initMessage([abmil]));

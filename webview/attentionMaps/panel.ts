@@ -133,6 +133,7 @@ export class AttentionMapsPanel {
     switch (message.type) {
       case 'init':
         this.runs = message.runs;
+        this.state = { ...this.state, runIds: message.runs.map((r) => r.runId) };
         this.defaultTopK = message.topK;
         this.cache.clear();
         this.errors.clear();
@@ -293,7 +294,7 @@ export class AttentionMapsPanel {
       p.pane.highlighted = null;
       const kind = this.kindOf(p.run);
       const row = kind?.slides.find((r) => r.slideId === slideId);
-      p.summary.textContent = summaryText(row, kind);
+      p.summary.textContent = [summaryText(row, kind), p.run.truthNote].filter(Boolean).join(' · ');
       if (!slideId) {
         this.clearPane(p, this.runs.length > 0 ? 'No slide matches the filters.' : '');
         continue;
@@ -314,7 +315,7 @@ export class AttentionMapsPanel {
       } else if (map) {
         p.pane.setData(map, this.state.head, this.state.scale, this.lut);
         p.pane.message.textContent = map.coords
-          ? `${map.n} patches · patch ${map.patchSize} px (${map.patchSource === 'attribute' ? `h5 patch_size${map.patchLevel !== null ? `, level ${map.patchLevel}` : ''}` : 'coordinate spacing'})`
+          ? `${map.n} patches · patch ${map.patchSize} px (${map.patchSource === 'attribute' ? `h5 patch_size${map.patchLevel !== null ? `, level ${map.patchLevel}` : ''}` : 'coordinate spacing'})${map.patchNote ? `. ${map.patchNote}` : ''}`
           : `This run has no patch coordinates: ${map.n} patches laid out by instance index.`;
         p.top = topPatches(p.pane.data?.row ?? [], this.state.topK ?? this.defaultTopK, p.pane.data?.order);
         this.renderTopk(p);

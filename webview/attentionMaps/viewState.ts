@@ -18,10 +18,12 @@ const ViewStateSchema = z.object({
   selected: z.string().nullable(),
   zoom: z.number().positive(),
   centre: z.tuple([z.number(), z.number()]).nullable(),
+  /** The runs shown, so that the extension can reopen the panel after a reload (parseRestoredState). */
+  runIds: z.array(z.string()).max(2).default([]),
 });
 export type ViewState = z.infer<typeof ViewStateSchema>;
 
-export const INITIAL_STATE: ViewState = { kind: 'best', scale: 'raw', head: 'mean', topK: null, split: 'all', labelFilter: 'all', text: '', sort: 'errors', descending: false, selected: null, zoom: 1, centre: null };
+export const INITIAL_STATE: ViewState = { kind: 'best', scale: 'raw', head: 'mean', topK: null, split: 'all', labelFilter: 'all', text: '', sort: 'errors', descending: false, selected: null, zoom: 1, centre: null, runIds: [] };
 
 export function readViewState(raw: unknown): ViewState {
   const parsed = ViewStateSchema.safeParse(raw);

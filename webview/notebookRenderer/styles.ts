@@ -17,7 +17,10 @@ const CSS = `
 .aem-output .aem-confusion caption { text-align: left; font-weight: 600; padding-bottom: 2px; }
 .aem-output .aem-confusion td { text-align: center; min-width: 3em; font-variant-numeric: tabular-nums; }
 .aem-output .aem-confusion td.aem-diag { font-weight: 700; }
+.aem-output td.aem-better { color: var(--vscode-charts-green, #388a34); }
+.aem-output td.aem-worse { color: var(--vscode-charts-red, #e51400); }
 .aem-output .aem-copy { display: flex; gap: 6px; align-items: center; margin: 6px 0; }
+.aem-output .aem-maps { display: flex; gap: 6px; align-items: center; margin: 6px 0; }
 .aem-output .aem-copy-status { color: var(--vscode-descriptionForeground, inherit); }
 `;
 

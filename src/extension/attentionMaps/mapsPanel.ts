@@ -5,12 +5,12 @@ import * as vscode from 'vscode';
 import { attentionMapsHtml } from '../../attentionMaps/html.js';
 import { mapRunMessage, slideMapMessage } from '../../attentionMaps/messages.js';
 import { RunMaps } from '../../attentionMaps/runMaps.js';
-import { ATTENTION_MAPS_PROTOCOL_VERSION, parseWebviewMessage, type HostMessage, type WebviewMessage } from '../../protocol/attentionMaps.js';
+import { ATTENTION_MAPS_PROTOCOL_VERSION, ATTENTION_MAPS_VIEW_TYPE, parseWebviewMessage, type HostMessage, type WebviewMessage } from '../../protocol/attentionMaps.js';
 import { saveExport } from '../liveCharts/exportSave.js';
 import type { Services } from '../services.js';
 import { loadWebviewPage, receiveValidated } from '../webviewHost.js';
 
-export const ATTENTION_MAPS_VIEW_TYPE = 'aemStudio.attentionMaps';
+export { ATTENTION_MAPS_VIEW_TYPE };
 const DEFAULT_TOP_K = 20;
 
 export interface MapsRun {
@@ -94,7 +94,7 @@ export class MapsPanel implements vscode.Disposable {
           try {
             return mapRunMessage(r.runId, r.title, this.runMaps(r));
           } catch (err) {
-            return { runId: r.runId, title: r.title, kinds: [], problems: [err instanceof Error ? err.message : String(err)] };
+            return { runId: r.runId, title: r.title, kinds: [], problems: [err instanceof Error ? err.message : String(err)], truthNote: null };
           }
         });
         this.ready = true;
@@ -126,9 +126,24 @@ export class MapsPanel implements vscode.Disposable {
   }
 }
 
+function webviewOptions(s: Services): vscode.WebviewOptions {
+  return { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(s.context.extensionUri, 'media')] };
+}
+
+export function mapsTitle(runs: MapsRun[]): string {
+  return runs.length === 2 ? `Attention: ${runs[0]?.title} | ${runs[1]?.title}` : `Attention: ${runs[0]?.title ?? ''}`;
+}
+
 export function openMapsPanel(s: Services, runs: MapsRun[], onDispose: () => void): MapsPanel {
-  const title = runs.length === 2 ? `Attention: ${runs[0]?.title} | ${runs[1]?.title}` : `Attention: ${runs[0]?.title ?? ''}`;
-  const panel = vscode.window.createWebviewPanel(ATTENTION_MAPS_VIEW_TYPE, title, vscode.ViewColumn.Active, { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(s.context.extensionUri, 'media')] });
+  const panel = vscode.window.createWebviewPanel(ATTENTION_MAPS_VIEW_TYPE, mapsTitle(runs), vscode.ViewColumn.Active, webviewOptions(s));
   panel.iconPath = vscode.Uri.joinPath(s.context.extensionUri, 'media', 'aem.svg');
+  return new MapsPanel(panel, s, runs, onDispose);
+}
+
+/** A panel VS Code brings back after a reload (registerWebviewPanelSerializer), bound to its runs again. */
+export function restoreMapsPanel(s: Services, panel: vscode.WebviewPanel, runs: MapsRun[], onDispose: () => void): MapsPanel {
+  panel.webview.options = webviewOptions(s);
+  panel.iconPath = vscode.Uri.joinPath(s.context.extensionUri, 'media', 'aem.svg');
+  panel.title = mapsTitle(runs);
   return new MapsPanel(panel, s, runs, onDispose);
 }

@@ -2,7 +2,7 @@
 // what each run is (sweep values, seed, fold), its state, its progress and its best test AUROC.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { RunSummarySchema, type RunSummary } from '../../protocol/events.js';
+import { RunSummarySchema, type RunSummary, type SweepValue } from '../../protocol/events.js';
 import { heartbeatIsLive, isPidAlive, readHeartbeat, readJsonFile, type Heartbeat, type PidProbe } from '../../trainer/liveness.js';
 import { ENGINE_LOCK_OWNER_PREFIX, lockIsLive, readRunLock } from '../../trainer/runLock.js';
 
@@ -19,7 +19,7 @@ export interface RunRecord {
   configLabel: string;
   seed: number;
   fold?: number;
-  sweepValues: Record<string, number>;
+  sweepValues: Record<string, SweepValue>;
   state: RunState;
   epochsDone: number;
   epochs: number;
@@ -36,7 +36,7 @@ interface RunConfigFile {
   runId: string;
   seed: number;
   fold?: number;
-  sweepValues?: Record<string, number>;
+  sweepValues?: Record<string, SweepValue>;
   configLabel: string;
   createdAt?: string;
   experiment: { name: string; train?: { epochs?: number } };

@@ -6,6 +6,7 @@ import path from 'node:path';
 import * as vscode from 'vscode';
 import { serializeNotebook } from '../../notebook/serializer.js';
 import { compareSeedsNotebook } from '../../notebook/template.js';
+import type { SweepValue } from '../../protocol/events.js';
 import type { ExperimentNode, RunsTreeProvider } from '../runsTree.js';
 import { CONTROLLER_ID } from './runsController.js';
 
@@ -15,14 +16,13 @@ export function comparisonNotebookPath(experiment: ExperimentNode): string | und
   return folder ? path.join(folder, `${experiment.name}.compare.aemnb`) : undefined;
 }
 
-/** Sweep keys of the experiment (from its file, else from its runs) and the lowest value of each: the baseline group. */
-function sweepOf(tree: RunsTreeProvider, experiment: ExperimentNode): { keys: string[]; baseline: Record<string, number> } {
-  const sweep: Record<string, number[]> = { ...(experiment.info?.experiment?.sweep ?? {}) };
+/** Sweep keys of the experiment (from its file, else from its runs) and their values. */
+function sweepOf(tree: RunsTreeProvider, experiment: ExperimentNode): Record<string, SweepValue[]> {
+  const sweep: Record<string, SweepValue[]> = { ...(experiment.info?.experiment?.sweep ?? {}) };
   if (Object.keys(sweep).length === 0) {
     for (const run of tree.runsOf(experiment)) for (const [k, v] of Object.entries(run.record.sweepValues)) sweep[k] = [...(sweep[k] ?? []), v];
   }
-  const baseline = Object.fromEntries(Object.entries(sweep).map(([k, values]) => [k, Math.min(...values)]));
-  return { keys: Object.keys(sweep), baseline };
+  return sweep;
 }
 
 export async function openComparisonNotebook(context: vscode.ExtensionContext, tree: RunsTreeProvider, experiment: ExperimentNode): Promise<vscode.NotebookDocument | undefined> {
@@ -32,9 +32,8 @@ export async function openComparisonNotebook(context: vscode.ExtensionContext, t
     return undefined;
   }
   if (!existsSync(file)) {
-    const { keys, baseline } = sweepOf(tree, experiment);
     mkdirSync(path.dirname(file), { recursive: true });
-    writeFileSync(file, serializeNotebook(compareSeedsNotebook(experiment.name, keys, baseline)));
+    writeFileSync(file, serializeNotebook(compareSeedsNotebook(experiment.name, sweepOf(tree, experiment))));
   }
   const doc = await vscode.workspace.openNotebookDocument(vscode.Uri.file(file));
   await vscode.window.showNotebookDocument(doc);

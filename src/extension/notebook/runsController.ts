@@ -1,8 +1,10 @@
 // The "AEM Runs" notebook controller: executes comparison cells (YAML queries) in the extension host,
-// reading the run stores from disk on every execution, so a re-run picks up runs finished since.
+// reading the run stores from disk on every execution, so a re-run picks up runs finished since; a
+// `live: true` cell runs again every 5 s while its runs train.
 import * as vscode from 'vscode';
 import { loadRuns } from '../../notebook/collect.js';
 import { runComparison } from '../../notebook/compare.js';
+import { LiveReruns, wantsRerun } from '../../notebook/liveReruns.js';
 import { fallbackMarkdown } from '../../notebook/outputs.js';
 import { parseQuery, QueryError } from '../../notebook/query.js';
 import { COMPARISON_MIME, NOTEBOOK_TYPE } from '../../protocol/notebook.js';
@@ -28,19 +30,29 @@ export function createRunsController(s: Services): vscode.NotebookController {
   controller.supportsExecutionOrder = true;
   controller.description = 'Seed comparisons over the run store (no Python kernel)';
   let order = 0;
+  const reruns = new LiveReruns();
 
-  controller.executeHandler = async (cells, notebook) => {
+  const execute = async (cells: readonly vscode.NotebookCell[], notebook: vscode.NotebookDocument): Promise<void> => {
     const roots = await runStoreRoots(s, notebook.uri);
     for (const cell of cells) {
+      const key = cell.document.uri.toString();
+      reruns.cancel(key);
       const execution = controller.createNotebookCellExecution(cell);
       execution.executionOrder = ++order;
       execution.start(Date.now());
       try {
-        const output = runComparison(parseQuery(cell.document.getText()), loadRuns(roots));
+        const parsed = parseQuery(cell.document.getText());
+        const output = runComparison(parsed, loadRuns(roots));
         await execution.replaceOutput(
           new vscode.NotebookCellOutput([vscode.NotebookCellOutputItem.json(output, COMPARISON_MIME), vscode.NotebookCellOutputItem.text(fallbackMarkdown(output), 'text/markdown')]),
         );
         execution.end(true, Date.now());
+        if (wantsRerun(parsed.query, output)) {
+          reruns.schedule(key, () => {
+            // A closed notebook or a deleted cell (index -1) is not run again.
+            if (!cell.notebook.isClosed && cell.index >= 0) void execute([cell], cell.notebook);
+          });
+        }
       } catch (err) {
         if (!(err instanceof QueryError)) s.log.error(`notebook cell ${cell.index + 1}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
         await execution.replaceOutput(new vscode.NotebookCellOutput([errorItem(err)]));
@@ -48,5 +60,7 @@ export function createRunsController(s: Services): vscode.NotebookController {
       }
     }
   };
+  controller.executeHandler = execute;
+  s.context.subscriptions.push(reruns);
   return controller;
 }

@@ -1,16 +1,17 @@
-// What the fused WebGPU path implements: gated ABMIL with the entropy, KL or no regulariser, without
-// dropout. Anything else is named, so auto can say why it took the tfjs path and an explicit
+// What the fused WebGPU path implements: gated ABMIL with the entropy, KL or no regulariser (not entropy_topk), without
+// dropout (every other model.arch, clam_sb and acmil included, runs on tfjs). Anything else is named, so auto can say why it took the tfjs path and an explicit
 // "fused" can refuse with the reason.
 import type { Experiment } from '../../config/schema.js';
 import type { GpuPlan } from '../backend.js';
 
-export function fusedUnsupported(exp: Pick<Experiment, 'model'>): string | undefined {
+export function fusedUnsupported(exp: Pick<Experiment, 'model' | 'aem'>): string | undefined {
   if (exp.model.arch !== 'abmil') return `the fused path does not cover model.arch "${exp.model.arch}" yet`;
   if (exp.model.dropout > 0) return 'the fused path does not cover model.dropout > 0';
+  if (exp.aem.regulariser === 'entropy_topk') return 'the fused path does not cover aem.regulariser "entropy_topk" (its kernels compute the entropy and KL regularisers over every instance)';
   return undefined;
 }
 
-export function gpuPlanOf(exp: Pick<Experiment, 'model' | 'compute'>): GpuPlan {
+export function gpuPlanOf(exp: Pick<Experiment, 'model' | 'aem' | 'compute'>): GpuPlan {
   const reason = fusedUnsupported(exp);
   return { path: exp.compute.gpuPath, ...(reason ? { fusedUnsupported: reason } : {}) };
 }

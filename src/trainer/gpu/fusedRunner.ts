@@ -254,6 +254,7 @@ export class FusedRunner implements TrainingRunner {
           probs: outputs.slice(o, o + c),
           total: outputs[o + 2 * c] as number,
           ce: outputs[o + 2 * c + 1] as number,
+          terms: {},
           regulariser: outputs[o + 2 * c + 2] as number,
           attention: attention.slice(p.offset, p.offset + p.n),
           heads: 1,

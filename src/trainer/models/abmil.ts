@@ -2,10 +2,11 @@
 //
 // Why not autodiff: tfjs-wasm's transposed matMul path is 10-25x slower than a plain one, and autodiff
 // of a matMul produces exactly those. Here every backward matMul multiplies untransposed operands
-// (a small explicit transpose before or after), the V and U branches share one fused matMul, and no
-// intermediate is computed twice.
+// (a small explicit transpose before or after), and no intermediate is computed twice; the gated
+// attention is the shared block in layers/gatedAttention.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../../util/seededRandom.js';
+import { gatedAttention, gatedAttentionBackward, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
 import type { ForwardOptions, MilForward, MilModel, ModelShape } from './types.js';
 
 export const ABMIL_PARAM_NAMES = [
@@ -60,10 +61,7 @@ interface AbmilCache {
   x: tf.Tensor2D;
   h: tf.Tensor2D;
   dropoutMask?: tf.Tensor2D;
-  vu: tf.Tensor2D;
-  av: tf.Tensor2D;
-  au: tf.Tensor2D;
-  g: tf.Tensor2D;
+  gated: GatedAttentionCache;
   attention: tf.Tensor2D;
   z: tf.Tensor2D;
 }
@@ -90,32 +88,30 @@ export class GatedAbmil implements MilModel {
     return this.params.get(name) as tf.Variable;
   }
 
+  private attentionWeights(): GatedAttentionWeights {
+    const w = (name: (typeof ABMIL_PARAM_NAMES)[number]) => this.p(name) as tf.Tensor2D;
+    const b = (name: (typeof ABMIL_PARAM_NAMES)[number]) => this.p(name) as tf.Tensor1D;
+    return { vW: w('V.weight'), vB: b('V.bias'), uW: w('U.weight'), uB: b('U.bias'), wW: w('w.weight'), wB: b('w.bias') };
+  }
+
   forward(x: tf.Tensor2D, options: ForwardOptions): MilForward {
-    const A = this.shape.attentionDim;
     let h: tf.Tensor2D = tf.fused.matMul({ a: x, b: this.p('reduce.weight') as tf.Tensor2D, activation: 'relu' }) as tf.Tensor2D;
     let dropoutMask: tf.Tensor2D | undefined;
     if (options.training && this.shape.dropout > 0) {
       dropoutMask = this.dropoutMask([h.shape[0], h.shape[1]], options.random);
       h = tf.mul(h, dropoutMask);
     }
-    const vu = tf.concat([this.p('V.weight'), this.p('U.weight')], 1) as tf.Tensor2D;
-    const vuBias = tf.concat([this.p('V.bias'), this.p('U.bias')], 0);
-    const pre = tf.fused.matMul({ a: h, b: vu, bias: vuBias });
-    const [preV, preU] = tf.split(pre, [A, A], 1) as [tf.Tensor2D, tf.Tensor2D];
-    const av: tf.Tensor2D = tf.tanh(preV);
-    const au: tf.Tensor2D = tf.sigmoid(preU);
-    const g = tf.mul(av, au) as tf.Tensor2D;
-    const scores = tf.reshape(tf.fused.matMul({ a: g, b: this.p('w.weight') as tf.Tensor2D, bias: this.p('w.bias') }), [1, -1]) as tf.Tensor2D;
+    const gated = gatedAttention(h, this.attentionWeights());
+    const scores = tf.reshape(gated.scores, [1, -1]) as tf.Tensor2D;
     const attention = tf.softmax(scores) as tf.Tensor2D;
     const z = tf.matMul(attention, h) as tf.Tensor2D;
     const logits = tf.reshape(tf.fused.matMul({ a: z, b: this.p('cls.weight') as tf.Tensor2D, bias: this.p('cls.bias') }), [-1]) as tf.Tensor1D;
-    const cache: AbmilCache = { x, h, vu, av, au, g, attention, z, ...(dropoutMask ? { dropoutMask } : {}) };
+    const cache: AbmilCache = { x, h, gated: gated.cache, attention, z, ...(dropoutMask ? { dropoutMask } : {}) };
     return { logits, scores, cache };
   }
 
   backward(cacheValue: unknown, dLogits: tf.Tensor1D, dScores: tf.Tensor2D): Map<string, tf.Tensor> {
     const c = cacheValue as AbmilCache;
-    const A = this.shape.attentionDim;
     const grads = new Map<string, tf.Tensor>();
     const dLogitsRow = tf.reshape(dLogits, [1, -1]) as tf.Tensor2D;
 
@@ -132,25 +128,15 @@ export class GatedAbmil implements MilModel {
     const dsFromZ = tf.mul(c.attention, tf.sub(da, tf.sum(tf.mul(c.attention, da))));
     const ds = tf.reshape(tf.add(dsFromZ, dScores), [-1, 1]) as tf.Tensor2D; // [N, 1]
 
-    grads.set('w.weight', tf.reshape(tf.sum(tf.mul(c.g, ds), 0), [A, 1]));
-    // The softmax over instances ignores a shift of every score, so the score bias's gradient is exactly 0;
-    // summing ds in float32 would give rounding noise of ~1e-9 that Adam's normalisation turns into a real step.
-    grads.set('w.bias', tf.zeros([1]));
-    const dg = tf.mul(ds, tf.reshape(this.p('w.weight'), [1, A]));
-    const dPreV = tf.mul(tf.mul(dg, c.au), tf.sub(1, tf.square(c.av)));
-    const dPreU = tf.mul(tf.mul(dg, c.av), tf.mul(c.au, tf.sub(1, c.au)));
-    const dPre = tf.concat([dPreV, dPreU], 1) as tf.Tensor2D; // [N, 2A]
+    const g = gatedAttentionBackward(c.gated, this.attentionWeights(), ds, true);
+    grads.set('w.weight', g.wW);
+    grads.set('w.bias', g.wB);
+    grads.set('V.weight', g.vW);
+    grads.set('U.weight', g.uW);
+    grads.set('V.bias', g.vB);
+    grads.set('U.bias', g.uB);
 
-    const dVu = tf.transpose(tf.matMul(tf.transpose(dPre), c.h)) as tf.Tensor2D; // [Hd, 2A]
-    const [dV, dU] = tf.split(dVu, [A, A], 1);
-    grads.set('V.weight', dV as tf.Tensor);
-    grads.set('U.weight', dU as tf.Tensor);
-    const dVuBias = tf.sum(dPre, 0);
-    const [dVb, dUb] = tf.split(dVuBias, [A, A], 0);
-    grads.set('V.bias', dVb as tf.Tensor);
-    grads.set('U.bias', dUb as tf.Tensor);
-
-    dh = tf.add(dh, tf.matMul(dPre, tf.transpose(c.vu)));
+    dh = tf.add(dh, g.dh);
     if (c.dropoutMask) dh = tf.mul(dh, c.dropoutMask);
     // ReLU passes gradient where its output is positive (dropout zeros do not change that set's use).
     const dPre1 = tf.mul(dh, tf.step(c.h));

@@ -87,9 +87,9 @@ export class Dsmil implements MilModel {
     const maxLogits = tf.sum(tf.mul(tf.transpose(critical), instanceLogits), 0); // [C]: instanceLogits[m_c, c]
     const logP = tf.logSoftmax(maxLogits);
     const oneHot = tf.cast(tf.oneHot(tf.tensor1d([options.label], 'int32'), c), 'float32') as tf.Tensor2D; // [1, C]
-    const extraLoss = tf.mul(DSMIL_LOSS_WEIGHT, tf.neg(tf.sum(tf.mul(logP, oneHot)))) as tf.Scalar;
+    const maxInstance = tf.mul(DSMIL_LOSS_WEIGHT, tf.neg(tf.sum(tf.mul(logP, oneHot)))) as tf.Scalar;
     cache.dMaxLogits = tf.mul(DSMIL_LOSS_WEIGHT, tf.sub(tf.reshape(tf.exp(logP), [1, c]), oneHot)) as tf.Tensor2D;
-    return { logits, scores, extraLoss, bagLossWeight: DSMIL_LOSS_WEIGHT, cache };
+    return { logits, scores, extraTerms: { maxInstance }, bagLossWeight: DSMIL_LOSS_WEIGHT, cache };
   }
 
   backward(cacheValue: unknown, dLogits: tf.Tensor1D, dScores: tf.Tensor2D): Map<string, tf.Tensor> {

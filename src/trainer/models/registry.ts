@@ -4,6 +4,8 @@ import type { ModelConfig } from '../../config/schema.js';
 import { DataError } from '../../data/types.js';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { abmilParamShapes, GatedAbmil, initAbmilParams } from './abmil.js';
+import { Acmil, acmilMaskCounts, acmilParamShapes, initAcmilParams, type AcmilShape } from './acmil.js';
+import { ClamSb, clamParamShapes, initClamParams, type ClamShape } from './clam.js';
 import { Dsmil, dsmilParamShapes, initDsmilParams, type DsmilShape } from './dsmil.js';
 import { initMhaParams, mhaParamShapes, MultiHeadAttentionMil, type MhaShape } from './mha.js';
 import type { MilModel, ModelShape } from './types.js';
@@ -21,6 +23,8 @@ interface ArchEntry<C> {
   paramShapes(config: C, dims: ModelDims): Record<string, number[]>;
   initParams(config: C, dims: ModelDims, rng: SeededRandom): Map<string, Float32Array>;
   create(config: C, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): MilModel;
+  /** What the model does differently for a training bag of n instances (too small for an option), if anything. */
+  smallBag?(config: C, n: number): string | undefined;
 }
 
 export function abmilShapeOf(config: ConfigOf<'abmil'>, dims: ModelDims): ModelShape {
@@ -36,6 +40,16 @@ function mhaShapeOf(config: ConfigOf<'mha'>, dims: ModelDims): MhaShape {
 
 function dsmilShapeOf(config: ConfigOf<'dsmil'>, dims: ModelDims): DsmilShape {
   return { inputDim: dims.inputDim, queryDim: config.query, nClasses: dims.nClasses };
+}
+
+function clamShapeOf(config: ConfigOf<'clam_sb'>, dims: ModelDims): ClamShape {
+  const { kSample, instanceLoss, subtyping, bagWeight, dropout, attention } = config;
+  return { ...dims, attentionDim: attention, dropout, kSample, instanceLoss, subtyping, bagWeight };
+}
+
+function acmilShapeOf(config: ConfigOf<'acmil'>, dims: ModelDims): AcmilShape {
+  const { branches, maskedInstances, maskProbability, dropout, attention } = config;
+  return { ...dims, attentionDim: attention, dropout, branches, maskedInstances, maskProbability };
 }
 
 const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
@@ -54,6 +68,23 @@ const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
     initParams: (c, d, rng) => initDsmilParams(dsmilShapeOf(c, d), rng),
     create: (c, d, initial) => new Dsmil(dsmilShapeOf(c, d), initial),
   },
+  clam_sb: {
+    paramShapes: (c, d) => clamParamShapes(clamShapeOf(c, d)),
+    initParams: (c, d, rng) => initClamParams(clamShapeOf(c, d), rng),
+    create: (c, d, initial) => new ClamSb(clamShapeOf(c, d), initial),
+    // CLAM's own code stops there (torch.topk of kSample from fewer); here the bag's instances all take part.
+    smallBag: (c, n) => (n < c.kSample ? `${n} instances, fewer than model.kSample ${c.kSample}: its instance classifiers are trained on all ${n} as the top and as the bottom ones` : undefined),
+  },
+  acmil: {
+    paramShapes: (c, d) => acmilParamShapes(acmilShapeOf(c, d)),
+    initParams: (c, d, rng) => initAcmilParams(acmilShapeOf(c, d), rng),
+    create: (c, d, initial) => new Acmil(acmilShapeOf(c, d), initial),
+    smallBag: (c, n) => {
+      if (n >= c.maskedInstances) return undefined;
+      const { candidates, masked } = acmilMaskCounts(c, n);
+      return `${n} instances, fewer than model.maskedInstances ${c.maskedInstances}: ACMIL masks ${masked} of its top ${candidates} per branch (min(maskedInstances, N), as the authors' code)`;
+    },
+  },
 };
 
 function entryOf<C extends ModelConfig>(config: C): ArchEntry<C> {
@@ -68,6 +99,16 @@ export function initModelParams(config: ModelConfig, dims: ModelDims, rng: Seede
   return entryOf(config).initParams(config, dims, rng);
 }
 
+/** What the model does differently for a training bag of n instances, for the run's log; undefined when nothing. */
+export function smallBagNote(config: ModelConfig, n: number): string | undefined {
+  return entryOf(config).smallBag?.(config, n);
+}
+
 export function createModel(config: ModelConfig, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): MilModel {
   return entryOf(config).create(config, dims, initial);
+}
+
+/** Every model.arch the registry can build, in its order (benchmarks and tests iterate over it). */
+export function registeredArchs(): ModelConfig['arch'][] {
+  return Object.keys(ARCHS) as ModelConfig['arch'][];
 }

@@ -4,7 +4,10 @@ import type * as tf from '@tensorflow/tfjs-core';
 
 export interface ForwardOptions {
   training: boolean;
-  /** Draws uniform [0, 1) numbers for dropout masks; needed only when training with dropout > 0. */
+  /**
+   * The run's seeded random source, uniform [0, 1), in training: dropout masks and a model's own random
+   * choices (ACMIL's instance masking). Never given at evaluation, where a model draws nothing.
+   */
   random?: () => number;
   /** The bag's label, for models whose own loss terms need it (DSMIL's max-instance loss). */
   label?: number;
@@ -15,8 +18,12 @@ export interface MilForward {
   logits: tf.Tensor1D;
   /** Attention scores before the softmax, [heads or classes, N]. The regulariser is computed from these. */
   scores: tf.Tensor2D;
-  /** Loss terms the model adds itself (for example DSMIL's max-instance loss), already weighted. */
-  extraLoss?: tf.Scalar;
+  /**
+   * Loss terms the model adds itself, by name, already weighted (DSMIL's `maxInstance`, CLAM's `instance`,
+   * ACMIL's `branches` and `diversity`): the loss is their sum plus the weighted bag CE plus lambda times
+   * the regulariser, and each is a metric of its own (metrics.jsonl's `terms`).
+   */
+  extraTerms?: Readonly<Record<string, tf.Scalar>>;
   /** Weight of the bag cross-entropy in the loss (default 1; DSMIL's is 0.5). */
   bagLossWeight?: number;
   /** Intermediate values `backward` needs; opaque to the engine. */
@@ -31,6 +38,8 @@ export interface MilModel {
   /**
    * Gradients of the loss with respect to every parameter, given the loss's gradient with respect to
    * the logits and to the attention scores; the model adds the gradients of its own extra loss terms.
+   * A parameter the loss does not depend on in this step (an unused instance classifier) has no entry:
+   * the optimiser leaves it untouched, as PyTorch does with a None gradient.
    */
   backward(cache: unknown, dLogits: tf.Tensor1D, dScores: tf.Tensor2D): Map<string, tf.Tensor>;
   dispose(): void;

@@ -4,7 +4,9 @@
 // Experiment" and "AEM: Run Experiment" from the command palette on the tiny synthetic preset,
 // waits (with timeouts) for epochs on disk, opens "AEM: Show Live Charts" and waits until they draw two
 // epochs, waits for every run to finish, opens "AEM: Compare Seeds" and waits until its notebook shows a
-// table and a chart, checks that the engine that trained is the installed one, and saves a screenshot of every step to test-output/e2e/ (kept by CI). Exits
+// table and a chart, clicks the output's "Attention maps…" button, picks two runs and waits until both maps
+// are drawn (patch size from the h5 files), reloads the window and waits until the maps panel is back,
+// checks that the engine that trained is the installed one, and saves a screenshot of every step to test-output/e2e/ (kept by CI). Exits
 // non-zero on any failure, with a screenshot of it.
 import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as os from 'node:os';
@@ -276,6 +278,44 @@ async function main(): Promise<number> {
     await page.mouse.move(700, 880); // off the tab it clicked, so no tooltip covers the picture
     await page.waitForTimeout(1500);
     await screenshot(page, path.join(outDir, '05-compare-seeds.png'));
+
+    // Attention maps from the notebook: the output's button, a pick of two of the six runs, both maps
+    // drawn side by side with the patch size read from the h5 files; then a window reload brings the
+    // panel back (its webview state names the runs).
+    step = 'open the attention maps from the notebook output';
+    await waitFor('the "Attention maps…" button of a notebook output', stepTimeout, () =>
+      inSomeWebview(page as Page, async (inner) => {
+        const button = inner.locator('.aem-output vscode-button[data-action="attention-maps"]').first();
+        if ((await button.count().catch(() => 0)) === 0) return false;
+        await button.click({ timeout: 2000 });
+        return true;
+      }),
+    );
+    const rows = page.locator('.quick-input-widget .quick-input-list .monaco-list-row');
+    await rows.first().waitFor({ timeout: stepTimeout });
+    await rows.nth(0).click();
+    await rows.nth(1).click();
+    const checked = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row[aria-checked="true"]').count();
+    if (checked !== 2) throw new Error(`picking two runs for the attention maps checked ${checked} rows`);
+    await page.keyboard.press('Enter');
+    const mapsDrawn = () =>
+      waitFor('two attention maps drawn side by side, patch size from the h5 files', trainTimeout, () =>
+        inSomeWebview(page as Page, async (inner) => {
+          const panes = await inner.locator('[data-count]').first().getAttribute('data-count', { timeout: 1000 }).catch(() => null);
+          const drawn = await inner.locator('[data-aem-drawn]').first().getAttribute('data-aem-drawn', { timeout: 1000 }).catch(() => null);
+          const patch = await inner.getByText(/patch \d+ px \(h5 patch_size/).count().catch(() => 0);
+          return panes === '2' && drawn !== null && Number(drawn) > 0 && patch > 0;
+        }),
+      );
+    await mapsDrawn();
+    await page.mouse.move(700, 880);
+    await page.waitForTimeout(1000);
+    await screenshot(page, path.join(outDir, '06-attention-maps.png'));
+    step = 'the attention maps come back after a window reload';
+    await runFromPalette(page, 'Developer: Reload Window', stepTimeout);
+    await page.locator('.monaco-workbench').first().waitFor({ timeout: stepTimeout });
+    await mapsDrawn();
+    await screenshot(page, path.join(outDir, 'maps-restored.png'));
     ok = true;
   } catch (e) {
     console.log(`FAIL at step "${step}": ${(e as Error).message}`);
