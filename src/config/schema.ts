@@ -289,7 +289,10 @@ export type ClusterConfig = z.infer<typeof ClusterSchema>;
 export const ComputeSchema = z
   .object({
     backend: z.enum(BACKENDS).default('auto'),
-    parallel: z.number().int().min(1).default(1).describe('Runs trained at the same time, each in its own process.'),
+    parallel: z
+      .union([z.number().int().min(1), z.literal('auto')])
+      .default(1)
+      .describe('Runs trained at the same time, each in its own process; "auto": as many as the cores allow (the cores over the threads each run computes on: one on wasm and cpu, all on tensorflow, one run on a GPU backend).'),
     cacheMB: z.number().positive().default(2048).describe('Memory budget of the bag cache.'),
     gpuPath: z
       .enum(GPU_PATHS)

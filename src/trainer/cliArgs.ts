@@ -5,8 +5,8 @@ import { BACKENDS, type BackendChoice } from '../config/schema.js';
 import { UsageError } from './invalidInput.js';
 
 export const USAGE = `usage:
-  aem-train <file.aem.json> [--seeds 0,1,2] [--backend ${BACKENDS.join('|')}] [--parallel N] [--json]
-  aem-train --resume <run-dir> [--resume <run-dir> ...] [--parallel N] [--break-lock] [--json]
+  aem-train <file.aem.json> [--seeds 0,1,2] [--backend ${BACKENDS.join('|')}] [--parallel N|auto] [--json]
+  aem-train --resume <run-dir> [--resume <run-dir> ...] [--parallel N|auto] [--break-lock] [--json]
   aem-train inspect <file.aem.json> [--json]
   aem-train backends [--json]      each backend: where its packages are installed, and whether it starts here
   aem-train submit <file.aem.json> [--seeds 0,1] [--dry-run]   one SLURM job array (compute.cluster)
@@ -16,8 +16,8 @@ export type CliArgs =
   | { command: 'help' }
   | { command: 'backends'; json: boolean }
   | { command: 'inspect'; file: string; json: boolean }
-  | { command: 'train'; file: string; seeds?: number[]; backend?: BackendChoice; parallel?: number; json: boolean }
-  | { command: 'resume'; runDirs: string[]; parallel?: number; breakLock: boolean; json: boolean };
+  | { command: 'train'; file: string; seeds?: number[]; backend?: BackendChoice; parallel?: number | 'auto'; json: boolean }
+  | { command: 'resume'; runDirs: string[]; parallel?: number | 'auto'; breakLock: boolean; json: boolean };
 
 /** "--seeds 0,1,2": non-negative safe integers, at least one, none twice. */
 export function parseSeeds(text: string): number[] {
@@ -49,10 +49,10 @@ function usageFromParseError(err: unknown, argv: string[]): UsageError {
   return new UsageError(e.message);
 }
 
-function positiveInt(name: string, text: string | undefined): number | undefined {
+function positiveInt(name: string, text: string | undefined, orElse = ''): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} takes a positive integer, got "${text}"`);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} takes a positive integer${orElse}, got "${text}"`);
   return n;
 }
 
@@ -79,7 +79,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
   const json = values.json ?? false;
   if (values.help) return { command: 'help' };
   if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}`);
-  const parallel = positiveInt('--parallel', values.parallel);
+  const parallel = values.parallel?.trim() === 'auto' ? 'auto' : positiveInt('--parallel', values.parallel, ' or "auto"');
   if (positionals[0] === 'backends') return { command: 'backends', json };
   if (positionals[0] === 'inspect') {
     if (!positionals[1]) throw new UsageError('inspect needs an experiment file');

@@ -17,6 +17,7 @@ import type { WorkerJob } from './worker.js';
 import type { EngineLocks } from './runLock.js';
 import { WORKER_INVALID_EXIT } from './invalidInput.js';
 import { isWorkerNoise } from './workerOutputFilter.js';
+import { resolveComputeParallel } from './parallelRuns.js';
 
 export interface ExperimentOptions {
   /** The CLI script that runs `__worker` (its own file). */
@@ -179,6 +180,15 @@ export function newRunConfig(spec: RunSpec, baseDir: string, experimentFile: str
   return { config, runDir: dir };
 }
 
+/** compute.parallel as a number of lanes; "auto" is resolved for this machine and logged. */
+function lanesOf(compute: Experiment['compute'] | undefined, emit: ExperimentOptions['emit']): number {
+  if (!compute) return 1;
+  if (compute.parallel !== 'auto') return compute.parallel;
+  const resolved = resolveComputeParallel(compute);
+  emit({ type: 'log', level: 'info', message: resolved.reason });
+  return resolved.runs;
+}
+
 async function runJobs(jobs: WorkerJob[], parallel: number, pool: WorkerPool, emit: ExperimentOptions['emit'], name: string, locks: EngineLocks | undefined): Promise<ExperimentResult> {
   const summaries: RunSummary[] = [];
   let next = 0;
@@ -236,7 +246,7 @@ export function runExperiment(
   const pool = new WorkerPool(options);
   const specs = expandRuns(experiment, folds, options.seeds);
   const jobs: WorkerJob[] = specs.map((spec) => ({ type: 'start', resume: false, ...newRunConfig(spec, baseDir, experimentFile, options.locks) }));
-  return { done: runJobs(jobs, experiment.compute.parallel, pool, options.emit, experiment.name, options.locks), stop: () => pool.stopAll() };
+  return { done: runJobs(jobs, lanesOf(experiment.compute, options.emit), pool, options.emit, experiment.name, options.locks), stop: () => pool.stopAll() };
 }
 
 /** Resumes run folders (their configs read and checked, their locks taken), `parallel` of the first at a time. */
@@ -244,7 +254,7 @@ export function resumeRuns(runs: { runDir: string; config: ResolvedRunConfig }[]
   const pool = new WorkerPool(options);
   const jobs: WorkerJob[] = runs.map(({ runDir, config }) => ({ type: 'start', resume: true, config, runDir: path.resolve(runDir) }));
   const first = runs[0]?.config.experiment;
-  return { done: runJobs(jobs, first?.compute.parallel ?? 1, pool, options.emit, first?.name ?? '', options.locks), stop: () => pool.stopAll() };
+  return { done: runJobs(jobs, lanesOf(first?.compute, options.emit), pool, options.emit, first?.name ?? '', options.locks), stop: () => pool.stopAll() };
 }
 
 /**

@@ -111,7 +111,10 @@ export function lossTerms(
   bagLossWeight = 1,
 ): LossTerms {
   const logP = tf.logSoftmax(logits) as tf.Tensor1D;
-  const oneHot = tf.reshape(tf.oneHot(tf.tensor1d([label], 'int32'), nClasses), [nClasses]) as tf.Tensor1D;
+  // Made on the host: uploading C floats costs no kernel, tf.oneHot of an int tensor three.
+  const oneHotValues = new Float32Array(nClasses);
+  oneHotValues[label] = 1;
+  const oneHot = tf.tensor1d(oneHotValues);
   const ce = tf.mul(bagLossWeight, tf.neg(tf.sum(tf.mul(logP, oneHot)))) as tf.Scalar;
   const dLogits = tf.mul(bagLossWeight, tf.sub(tf.exp(logP), oneHot)) as tf.Tensor1D;
   const reg = regulariserValueAndGrad(scores, kind);

@@ -1,6 +1,7 @@
 // One optimisation step on one bag, and one evaluation of one bag.
 import * as tf from '@tensorflow/tfjs-core';
 import type { AdamW } from './adamw.js';
+import { evalLoss } from './evalLoss.js';
 import { lossTerms, type LossTerms, type Regulariser } from './lossTerms.js';
 import type { MilModel } from './models/types.js';
 
@@ -66,20 +67,31 @@ export interface BagEvaluation extends StepLosses {
 }
 
 export async function evaluateBag(model: MilModel, x: tf.Tensor2D, label: number, objective: Objective): Promise<BagEvaluation> {
-  let names: string[] = [];
-  const [packed, probs, attention] = tf.tidy(() => {
-    const fwd = model.forward(x, { training: false, label });
-    const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraTerms, fwd.bagLossWeight);
-    const losses = packLosses(terms, fwd.extraTerms);
-    names = losses.names;
-    return [losses.packed, tf.softmax(fwd.logits), tf.softmax(fwd.scores)] as const;
+  // Only the forward pass runs as tfjs kernels; the losses, probabilities and attention the metrics need
+  // are computed from its logits and scores on the host (evalLoss.ts).
+  const names: string[] = [];
+  const fwd = tf.tidy(() => {
+    const f = model.forward(x, { training: false, label });
+    names.push(...Object.keys(f.extraTerms ?? {}));
+    const extra = names.length > 0 ? tf.stack(names.map((n) => (f.extraTerms as Record<string, tf.Scalar>)[n] as tf.Scalar)) : undefined;
+    return { logits: f.logits, scores: f.scores, extra, bagLossWeight: f.bagLossWeight };
   });
-  const result: BagEvaluation = {
-    ...unpackLosses(await packed.data(), names),
-    probs: new Float32Array(await probs.data()),
-    attention: new Float32Array(await attention.data()),
-    heads: attention.shape[0] as number,
-  };
-  tf.dispose([packed, probs, attention]);
-  return result;
+  try {
+    const [logits, scores, extra] = await Promise.all([fwd.logits.data(), fwd.scores.data(), fwd.extra?.data()]);
+    const heads = fwd.scores.shape[0];
+    const terms = Object.fromEntries(names.map((n, i) => [n, (extra as ArrayLike<number>)[i] as number]));
+    const r = evalLoss({
+      logits,
+      scores,
+      heads,
+      label,
+      regulariser: objective.regulariser,
+      lambda: objective.lambda,
+      extraTerms: terms,
+      ...(fwd.bagLossWeight !== undefined ? { bagLossWeight: fwd.bagLossWeight } : {}),
+    });
+    return { ...r, terms, heads };
+  } finally {
+    tf.dispose([fwd.logits, fwd.scores, ...(fwd.extra ? [fwd.extra] : [])]);
+  }
 }

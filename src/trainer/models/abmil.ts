@@ -115,14 +115,15 @@ export class GatedAbmil implements MilModel {
     const grads = new Map<string, tf.Tensor>();
     const dLogitsRow = tf.reshape(dLogits, [1, -1]) as tf.Tensor2D;
 
-    grads.set('cls.weight', tf.matMul(tf.transpose(c.z), dLogitsRow));
+    // z and dz are single rows: their transposes are reshapes (no copy kernel).
+    grads.set('cls.weight', tf.matMul(tf.reshape(c.z, [-1, 1]), dLogitsRow));
     grads.set('cls.bias', dLogits);
     const dz = tf.matMul(dLogitsRow, tf.transpose(this.p('cls.weight') as tf.Tensor2D)); // [1, Hd]
 
     // z = a h: gradient to h is the outer product a^T dz, to a is h dz^T.
     const attentionCol = tf.reshape(c.attention, [-1, 1]);
     let dh = tf.mul(attentionCol, dz) as tf.Tensor2D;
-    const da = tf.reshape(tf.matMul(c.h, tf.transpose(dz)), [1, -1]);
+    const da = tf.reshape(tf.matMul(c.h, tf.reshape(dz, [-1, 1])), [1, -1]);
     // Softmax Jacobian: ds = a * (da - sum(a * da)).
     const dsFromZ = tf.mul(c.attention, tf.sub(da, tf.sum(tf.mul(c.attention, da))));
     const ds = tf.reshape(tf.add(dsFromZ, dScores), [-1, 1]) as tf.Tensor2D; // [N, 1]
