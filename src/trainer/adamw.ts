@@ -64,7 +64,6 @@ export class AdamW {
   }
 
   apply(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
-    for (const name of grads.keys()) if (!this.params.has(name)) throw new Error(`AdamW: a gradient for ${name}, which is not a parameter`);
     this.step += 1;
     for (const name of grads.keys()) {
       if (!this.slots.some((s) => s.name === name)) throw new Error(`AdamW: a gradient for ${name}, which is not a parameter`);

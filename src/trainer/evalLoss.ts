@@ -1,7 +1,7 @@
 // The evaluation's losses, probabilities and attention from a forward pass's raw outputs, on the host in
 // float64: evaluation needs no gradients, so reading the logits [C] and the scores [heads, N] back and
 // doing the log-softmaxes here costs O(N) host work instead of ~50 small tfjs kernels per bag.
-import type { Regulariser } from './lossTerms.js';
+import { OUTSIDE_SCORE, type Regulariser } from './lossTerms.js';
 
 export interface EvalLossInput {
   logits: ArrayLike<number>;
@@ -50,16 +50,21 @@ export function evalLoss(input: EvalLossInput): EvalLoss {
     if (topk !== undefined) regulariser += topkNegEntropy(input.scores, h * n, n, topk) / input.heads;
     logSoftmaxInto(input.scores, h * n, n, logA);
     let negEntropy = 0;
-    let meanLogA = 0;
+    // KL counts a row's own instances only (DTFD-MIL's pseudo-bags score the others OUTSIDE_SCORE).
+    let sumLogA = 0;
+    let inside = 0;
     for (let i = 0; i < n; i++) {
       const la = logA[i] as number;
       const a = Math.exp(la);
       attention[h * n + i] = a;
       negEntropy += a * la;
-      meanLogA += la / n;
+      if ((input.scores[h * n + i] as number) > OUTSIDE_SCORE / 2) {
+        sumLogA += la;
+        inside += 1;
+      }
     }
     if (input.regulariser === 'entropy') regulariser += negEntropy / input.heads;
-    else if (input.regulariser === 'kl') regulariser += (-Math.log(n) - meanLogA) / input.heads;
+    else if (input.regulariser === 'kl') regulariser += (-Math.log(inside) - sumLogA / inside) / input.heads;
   }
   let total = ce + input.lambda * regulariser;
   for (const term of Object.values(input.extraTerms ?? {})) total += term;
