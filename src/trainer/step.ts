@@ -16,6 +16,17 @@ export interface StepLosses {
   regulariser: number;
 }
 
+export interface TrainStepResult extends StepLosses {
+  /** The bag's attention entropy H / log N, mean over heads (or classes); null for one instance (log N = 0). */
+  entropyNormalised: number | null;
+}
+
+/** Mean over rows of the softmax entropy of each row of scores [heads, N], in nats. */
+function meanEntropy(scores: tf.Tensor2D): tf.Scalar {
+  const logA = tf.logSoftmax(scores);
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logA), logA), 1))) as tf.Scalar;
+}
+
 export async function trainStep(
   model: MilModel,
   optimizer: AdamW,
@@ -24,17 +35,18 @@ export async function trainStep(
   objective: Objective,
   lr: number,
   random?: () => number,
-): Promise<StepLosses> {
+): Promise<TrainStepResult> {
+  const n = x.shape[0];
   const packed = tf.tidy(() => {
     const fwd = model.forward(x, { training: true, label, ...(random ? { random } : {}) });
     const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraLoss, fwd.bagLossWeight);
     const grads = model.backward(fwd.cache, terms.dLogits, terms.dScores);
     optimizer.apply(grads, lr);
-    return tf.stack([terms.total, terms.ce, terms.regulariser]);
+    return tf.stack([terms.total, terms.ce, terms.regulariser, meanEntropy(fwd.scores)]);
   });
-  const [total, ce, regulariser] = await packed.data();
+  const [total, ce, regulariser, entropy] = await packed.data();
   packed.dispose();
-  return { total: total as number, ce: ce as number, regulariser: regulariser as number };
+  return { total: total as number, ce: ce as number, regulariser: regulariser as number, entropyNormalised: n > 1 ? (entropy as number) / Math.log(n) : null };
 }
 
 export interface BagEvaluation extends StepLosses {

@@ -13,6 +13,7 @@ export class TfjsRunner implements TrainingRunner {
   readonly paramShapes: ReadonlyMap<string, number[]>;
   private readonly optimizer: AdamW;
   private sums: LossSums = emptyLosses();
+  private entropyNormalised: number | null = null;
 
   constructor(
     private readonly model: MilModel,
@@ -34,9 +35,14 @@ export class TfjsRunner implements TrainingRunner {
       this.sums.ce += losses.ce;
       this.sums.regulariser += losses.regulariser;
       this.sums.bags += 1;
+      this.entropyNormalised = losses.entropyNormalised;
     } finally {
       x.dispose();
     }
+  }
+
+  lastEntropyNormalised(): number | null {
+    return this.entropyNormalised;
   }
 
   async takeLosses(): Promise<LossSums> {

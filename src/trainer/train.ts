@@ -31,7 +31,8 @@ import {
   writeSummary,
   type ResolvedRunConfig,
 } from './runStore.js';
-import { lambdaAt, learningRateAt } from './schedules.js';
+import { lambdaAt, learningRateAt, type LambdaSchedule } from './schedules.js';
+import { AutoLambdaController, autoLambdaSettings, targetEntropyAt } from './autoLambda.js';
 import type { Objective } from './step.js';
 import { loadCheckpoint, saveCheckpoint, writeAttentionPack, type TrainingState } from './checkpoint.js';
 import { removeStaleTmpFiles } from './atomicFile.js';
@@ -157,6 +158,10 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   } else if (job.resume) {
     log('warn', 'no checkpoint to resume from: starting from the first epoch');
   }
+  // aem.schedule "auto": lambda follows the attention entropy; its state travels in the checkpoint.
+  const auto = exp.aem.schedule === 'auto' ? new AutoLambdaController(autoLambdaSettings(exp.aem), state.autoLambda) : undefined;
+  const fixedSchedule: LambdaSchedule = exp.aem.schedule === 'cosine' ? 'cosine' : 'constant';
+  const lambdaFor = (epoch: number, iter: number): number => (exp.aem.regulariser === 'none' ? 0 : auto ? auto.lambda : lambdaAt(exp.aem.lambda, fixedSchedule, epoch, iter, iters, epochs));
 
   hooks.emit({
     type: 'run-started',
@@ -234,6 +239,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
       if (state.iter === 0) {
         state.order = rng.shuffle(train.map((_, i) => i));
         state.trainSums = { loss: 0, ce: 0, regulariser: 0, bags: 0, seconds: 0 };
+        auto?.startEpoch();
       }
       unreadFrom = state.iter;
       let lr = 0;
@@ -244,6 +250,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
           await collectLosses(epoch, iter);
           state.iter = iter;
           state.rngState = rng.state();
+          if (auto) state.autoLambda = auto.state();
           state.trainSums.seconds += (Date.now() - epochStart) / 1000;
           await saveCheckpoint(paths.checkpoint('last'), runner, state);
           hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
@@ -258,8 +265,9 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         const cap = exp.train.maxInstances;
         const rows = cap !== undefined && bag.n > cap ? rng.sampleIndices(bag.n, cap) : undefined;
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
-        lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
+        lambda = lambdaFor(epoch, iter);
         await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, exp.model.dropout > 0 ? () => rng.float() : undefined);
+        auto?.afterStep(runner.lastEntropyNormalised(), targetEntropyAt(auto.settings, epoch, iter, iters, epochs));
         // On cpu/wasm the step never leaves the thread: give the prefetch's file reads their turn before the next bag is needed.
         await yieldToEventLoop();
         if (runner.lossesEachStep) await collectLosses(epoch, iter + 1, slide.slideId);
@@ -291,12 +299,13 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         ce: sums.ce / sums.bags,
         regulariser: sums.regulariser / sums.bags,
         lr,
-        lambda,
+        // auto: the mean of the epoch's per-step lambdas; otherwise the schedule's value at the last step
+        lambda: auto ? auto.epochMean() : lambda,
         bags: sums.bags,
         seconds: trainSeconds,
         bagsPerSecond: sums.bags / Math.max(trainSeconds, 1e-9),
       };
-      const evalLambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch + 1, 0, iters, epochs);
+      const evalLambda = lambdaFor(epoch + 1, 0);
       const valOut = await evaluateSplit(runner, cache, val, 'val', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
       const testOut = await evaluateSplit(runner, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
       evalSecondsPerEpoch = valOut.metrics.seconds + testOut.metrics.seconds;
@@ -315,6 +324,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
       state.epoch = epoch + 1;
       state.iter = 0;
       state.rngState = rng.state();
+      if (auto) state.autoLambda = auto.state();
       await saveCheckpoint(paths.checkpoint('last'), runner, state);
       if (isBest) {
         writePredictions(paths, 'best', index.classes, epoch, outputs);
