@@ -20,6 +20,8 @@ export interface SyntheticRunOptions {
   regulariser?: 'entropy' | 'kl' | 'none';
   maxInstances?: number;
   gpuCacheMB?: number;
+  /** Further aem settings (schedule "auto" and its fields); schedule defaults to cosine. */
+  aem?: Record<string, unknown>;
 }
 
 export interface SyntheticRun {
@@ -32,7 +34,7 @@ function experimentText(o: SyntheticRunOptions): string {
   return JSON.stringify({
     name: 'learn',
     data: { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
-    aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine' },
+    aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine', ...o.aem },
     train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}) },
     compute: { backend: o.backend ?? 'wasm', gpuPath: o.gpuPath ?? 'auto', ...(o.gpuCacheMB !== undefined ? { gpuCacheMB: o.gpuCacheMB } : {}) },
     output: 'runs',
