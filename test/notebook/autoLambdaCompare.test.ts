@@ -11,7 +11,8 @@ import { runComparison } from '../../src/notebook/compare.js';
 import { parseQuery, QueryError } from '../../src/notebook/query.js';
 import { mean, sampleStd, wilcoxonSignedRank } from '../../src/notebook/stats.js';
 import { fallbackMarkdown } from '../../src/notebook/outputs.js';
-import { ComparisonOutputSchema, type ComparisonOutput } from '../../src/protocol/notebook.js';
+import { COMPARISON_MIME, ComparisonOutputSchema, type ComparisonOutput } from '../../src/protocol/notebook.js';
+import { runNotebookCells } from '../../src/notebook/runCells.js';
 import { writeRun } from './fixture.js';
 
 // fixed: constant lambda 0 / 0.1 / 0.5, test AUROC 0.70 / 0.75 / 0.72 + 0.01 seed (+ 0.002 seed^2 for 0.1);
@@ -99,4 +100,21 @@ test('versusBest naming no group key, or selecting no group, is an error that li
   };
   assert.match(msg('runs: [grid/*, auto/*]\ngroup: [aem.schedule, aem.lambda]\nversusBest: {aem.lamda: 0.1}'), /line 3: versusBest names "aem\.lamda", which is not a group key; group keys: aem\.schedule, aem\.lambda/);
   assert.match(msg('runs: [grid/*, auto/*]\ngroup: [aem.schedule, aem.lambda]\nbaseline: {aem.lambda: 0}\nversusBest: {aem.schedule: cosine}'), /no group other than the baseline matches versusBest; groups: /);
+});
+
+test('runNotebookCells fills each query cell with the controller\'s two outputs and leaves Markdown cells alone', () => {
+  const notebook = {
+    cells: [
+      { kind: 'markdown' as const, language: 'markdown', source: '# notes', outputs: [] },
+      { kind: 'code' as const, language: 'yaml', source: 'runs: [grid/*, auto/*]\nshow: sensitivity', outputs: [] },
+    ],
+  };
+  const ran = runNotebookCells(notebook, [root]);
+  assert.deepEqual(ran.cells[0], notebook.cells[0]);
+  const items = ran.cells[1]?.outputs[0]?.items ?? [];
+  assert.deepEqual(items.map((i) => i.mime), [COMPARISON_MIME, 'text/markdown']);
+  const output = ComparisonOutputSchema.parse(JSON.parse(new TextDecoder().decode(items[0]?.data)));
+  assert.equal(output.kind, 'sensitivity');
+  assert.equal(new TextDecoder().decode(items[1]?.data), fallbackMarkdown(output));
+  assert.throws(() => runNotebookCells({ cells: [{ kind: 'code', language: 'yaml', source: 'runs: nothing/*', outputs: [] }] }, [root]), /^Error: cell 1: line 1: "nothing\/\*" matches no run/);
 });
