@@ -35,6 +35,7 @@ export function compareSeedsNotebook(experiment: string, sweepKeys: string[], ba
     '- `at`: `best` (by val AUROC + val F1), `last` or an epoch number (1 = the first)',
     '- `show`: `table`, `curves`, `scatter` (`x`, `y`), `topk` (`split`) or `sensitivity` (`x: aem.lambda`, `lines: aem.schedule`)',
     '- `baseline` (table): the group the paired Wilcoxon signed-rank test compares with, e.g. `{aem.lambda: 0}`',
+    '- `versusBest` (table): also test against the best group (by the first metric) of a selection, e.g. `{aem.schedule: [constant, cosine]}`',
     '- `include: all` also uses runs that are still training or stopped',
   ].join('\n');
   return {

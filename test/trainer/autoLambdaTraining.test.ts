@@ -7,6 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { readMetrics } from '../../src/trainer/runStore.js';
 import { trainSynthetic } from '../helpers/syntheticRun.js';
+import { EpochAssembler } from '../../src/liveCharts/points.js';
+import type { ChartEpoch } from '../../src/protocol/liveCharts.js';
 
 const workspace = mkdtempSync(path.join(os.tmpdir(), 'aem-auto-lambda-'));
 
@@ -23,6 +25,13 @@ test('a target above the reachable entropy drives lambda up', async () => {
     assert.ok(l > previous, `epoch mean lambda rises: ${lambdas.join(', ')}`);
     previous = l;
   }
+  // The live charts draw each epoch's lambda on the entropy chart's second axis, from the same lines
+  // (after a reload) as from the epoch events (live).
+  const assembler = new EpochAssembler();
+  const fromFile = readMetrics(run.dir).flatMap((line) => assembler.push(line) ?? []);
+  assert.deepEqual(fromFile.map((e: ChartEpoch) => e.lambda), lambdas);
+  const live = run.events.flatMap((e) => (e.type === 'epoch' ? [e.train.lambda] : []));
+  assert.deepEqual(live, lambdas);
 });
 
 test('a target below the reachable entropy drives lambda to 0', async () => {
