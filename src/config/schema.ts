@@ -226,21 +226,32 @@ export const ModelSchema = z
   .describe('The MIL model: "arch" picks it, and each arch has its own options.');
 export type ModelConfig = z.infer<typeof ModelSchema>;
 
+/** Normalised entropy H / log N lies in [0, 1]; a target at either end is unreachable, so both are excluded. */
+const normalisedEntropy = z.number().gt(0, 'a normalised entropy H / log N strictly between 0 and 1').lt(1, 'a normalised entropy H / log N strictly between 0 and 1');
+
 export const AemSchema = z
   .object({
     regulariser: z
       .enum(['entropy', 'kl', 'none', 'entropy_topk'])
       .default('entropy')
       .describe('entropy: lambda * sum a log a (AEM); kl: lambda * KL(U || a); none: plain ABMIL; entropy_topk: lambda * sum v log v over the k largest attention values v renormalised (AEM 2025), with aem.k.'),
-    lambda: z.number().min(0).default(0.1),
-    schedule: z.enum(['constant', 'cosine']).default('cosine').describe('cosine: Cosine Weight Annealing of lambda over training.'),
+    lambda: z.number().min(0).default(0.1).describe('The weight of the regulariser; with schedule "auto", its starting value.'),
+    schedule: z
+      .enum(['constant', 'cosine', 'auto'])
+      .default('cosine')
+      .describe('cosine: Cosine Weight Annealing of lambda over training; auto: lambda is adjusted each step to hold the attention entropy at aem.targetEntropy.'),
     k: z.number().int().min(1).optional().describe('entropy_topk: how many of the largest attention values the entropy is taken over (a bag with fewer instances uses all of them). Other regularisers ignore it.'),
+    targetEntropy: normalisedEntropy.default(0.6).describe('schedule "auto": the normalised attention entropy H / log N (0 to 1, exclusive) lambda holds each bag at.'),
+    targetSchedule: z.enum(['constant', 'cosine']).default('constant').describe('schedule "auto": constant keeps targetEntropy; cosine lowers it along a half cosine per iteration to targetEnd.'),
+    targetEnd: normalisedEntropy.optional().describe('schedule "auto" with targetSchedule "cosine": the target at the end of training (default: targetEntropy, i.e. no annealing).'),
+    lambdaLr: z.number().min(0, 'a step size of 0 or more (0 keeps lambda at aem.lambda)').default(0.05).describe('schedule "auto": lambda <- max(0, lambda + lambdaLr * (target - H / log N)) after each step.'),
   })
   .strict()
   .superRefine((aem, ctx) => {
     if (aem.regulariser === 'entropy_topk' && aem.k === undefined) {
       ctx.addIssue({ code: 'custom', path: ['k'], message: 'aem.regulariser "entropy_topk" needs aem.k, the number of largest attention values it takes the entropy over (e.g. "k": 10)' });
     }
+    if (aem.schedule === 'auto' && aem.regulariser === 'none') ctx.addIssue({ code: 'custom', path: ['schedule'], message: 'schedule "auto" adjusts the regulariser\'s weight, but aem.regulariser is "none": use "entropy" (or "kl")' });
   });
 export type AemConfig = z.infer<typeof AemSchema>;
 
@@ -413,7 +424,7 @@ export const ExperimentSchema = z
     name: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, ".", "_" or "-"').describe('Experiment name; runs are stored under <output>/<name>/.'),
     data: DataSchema,
     model: ModelSchema.default({ arch: 'abmil', attention: 128, dropout: 0 }),
-    aem: AemSchema.default({ regulariser: 'entropy', lambda: 0.1, schedule: 'cosine' }),
+    aem: AemSchema.default({ regulariser: 'entropy', lambda: 0.1, schedule: 'cosine', targetEntropy: 0.6, targetSchedule: 'constant', lambdaLr: 0.05 }),
     train: TrainSchema.default({ epochs: 50, lr: 2e-4, minLr: 0, weightDecay: 1e-5, selection: 'val_auroc+val_f1', topK: 1000 }),
     seeds: z
       .array(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))

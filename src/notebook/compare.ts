@@ -142,10 +142,38 @@ function findBaseline(ctx: Context, groups: Group[], keys: string[]): Group | un
   return found;
 }
 
+/** Paired by seed (and fold): the Wilcoxon p-value of `own` against `other`'s runs, and the number of pairs. */
+function pairedTest(own: { run: RunData; value: number }[], other: Group, metric: string, at: Query['at']): { p: number | null; pairs: number } {
+  const base = new Map(valuesAt(other.runs, metric, at).map((v) => [pairKey(v.run), v.value]));
+  const paired = own.filter((v) => base.has(pairKey(v.run)));
+  if (paired.length === 0) return { p: null, pairs: 0 };
+  return { p: orNull(wilcoxonSignedRank(paired.map((v) => v.value), paired.map((v) => base.get(pairKey(v.run)) as number)).pValue), pairs: paired.length };
+}
+
+/** The best group (by the mean of the first metric that has a direction) among those `versusBest` selects, the baseline left out. */
+function findVersus(ctx: Context, groups: Group[], keys: string[], metrics: string[], baseline: Group | undefined): Group | undefined {
+  const wanted = ctx.query.versusBest;
+  if (!wanted) return undefined;
+  for (const key of Object.keys(wanted)) if (!keys.includes(key)) fail(ctx, 'versusBest', `versusBest names "${key}", which is not a group key; group keys: ${keys.join(', ')}`);
+  const metric = metrics.find((m) => metricDirection(m) !== 'none');
+  if (!metric) fail(ctx, 'versusBest', `versusBest needs a metric with a better direction (such as test.auroc) among: ${metrics.join(', ')}`);
+  const accepts = (g: Group) => Object.entries(wanted).every(([k, v]) => (Array.isArray(v) ? v : [v]).some((x) => String(g.values[keys.indexOf(k)]) === String(x)));
+  const sign = metricDirection(metric) === 'higher' ? 1 : -1;
+  let best: { group: Group; score: number } | undefined;
+  for (const g of groups) {
+    if (g === baseline || !accepts(g)) continue;
+    const m = mean(valuesAt(g.runs, metric, ctx.query.at).map((v) => v.value));
+    if (Number.isFinite(m) && (!best || sign * m > sign * best.score)) best = { group: g, score: m };
+  }
+  if (!best) fail(ctx, 'versusBest', `no group other than the baseline matches versusBest; groups: ${groups.map((g) => g.label).join('; ')}`);
+  return best.group;
+}
+
 function table(ctx: Context, groups: Group[], keys: string[]): TableOutput {
   const metrics = ctx.query.metrics ?? DEFAULT_TABLE_METRICS;
   checkMetrics(ctx, 'metrics', metrics);
   const baseline = groups.length > 1 ? findBaseline(ctx, groups, keys) : undefined;
+  const versus = groups.length > 1 ? findVersus(ctx, groups, keys, metrics, baseline) : undefined;
   const directions = metrics.map(metricDirection);
   const rows = groups.map((g) => ({
     group: g.label,
@@ -153,15 +181,9 @@ function table(ctx: Context, groups: Group[], keys: string[]): TableOutput {
     cells: metrics.map((metric): TableCell => {
       const own = valuesAt(g.runs, metric, ctx.query.at);
       const values = own.map((v) => v.value);
-      let p: number | null = null;
-      let pairs = 0;
-      if (baseline && g !== baseline) {
-        const base = new Map(valuesAt(baseline.runs, metric, ctx.query.at).map((v) => [pairKey(v.run), v.value]));
-        const paired = own.filter((v) => base.has(pairKey(v.run)));
-        pairs = paired.length;
-        if (pairs > 0) p = orNull(wilcoxonSignedRank(paired.map((v) => v.value), paired.map((v) => base.get(pairKey(v.run)) as number)).pValue);
-      }
-      return { mean: orNull(mean(values)), std: orNull(sampleStd(values)), n: values.length, values, best: false, p, pairs };
+      const { p, pairs } = baseline && g !== baseline ? pairedTest(own, baseline, metric, ctx.query.at) : { p: null, pairs: 0 };
+      const against = versus && g !== versus ? pairedTest(own, versus, metric, ctx.query.at) : { p: null, pairs: 0 };
+      return { mean: orNull(mean(values)), std: orNull(sampleStd(values)), n: values.length, values, best: false, p, pairs, pVersus: against.p, pairsVersus: against.pairs };
     }),
   }));
   metrics.forEach((_, m) => {
@@ -184,6 +206,7 @@ function table(ctx: Context, groups: Group[], keys: string[]): TableOutput {
     metrics,
     directions,
     baseline: baseline?.label ?? null,
+    versus: versus?.label ?? null,
     rows,
   };
   return { ...model, markdown: tableMarkdown(model), csv: tableCsv(model), latex: tableLatex(model) };
@@ -266,7 +289,15 @@ function sensitivity(ctx: Context): SensitivityOutput {
   if (!known.includes(xKey)) fail(ctx, 'x', `no run has the key "${xKey}"; keys: ${known.join(', ')}`);
   if (!known.includes(linesKey)) fail(ctx, 'lines', `no run has the key "${linesKey}"; keys: ${known.join(', ')}`);
   const lines = new Map<string, Map<number, number[]>>();
+  // aem.schedule "auto" has no fixed lambda (aem.lambda is only where it starts): each auto
+  // configuration is a horizontal band at its mean ± std, drawn beside the lines of the grid.
+  const bandValues = new Map<string, number[]>();
   for (const { run, value } of valuesAt(ctx.runs, metric, ctx.query.at)) {
+    if (run.keys['aem.schedule'] === 'auto') {
+      const label = `aem.schedule=auto, ${autoLabel(run)}`;
+      bandValues.set(label, [...(bandValues.get(label) ?? []), value]);
+      continue;
+    }
     const x = run.keys[xKey];
     if (typeof x !== 'number') fail(ctx, 'x', `"${xKey}" is not a number in ${run.name} (${String(x)}); x must be a numeric key such as aem.lambda`);
     const label = `${linesKey}=${run.keys[linesKey] ?? '–'}`;
@@ -275,6 +306,10 @@ function sensitivity(ctx: Context): SensitivityOutput {
     lines.set(label, points);
   }
   const series = [...lines].sort(([a], [b]) => a.localeCompare(b)).map(([label, points]) => band(label, points));
+  const bands = [...bandValues]
+    .sort(([a], [b]) => a.localeCompare(b, undefined, { numeric: true }))
+    .map(([label, values]) => ({ label, mean: mean(values), std: orNull(sampleStd(values)), n: values.length }));
+  if (series.length === 0 && bands.length > 0) fail(ctx, 'runs', `every selected run has aem.schedule "auto", which has no fixed ${xKey} to draw against: add runs of a constant or cosine grid`);
   return {
     kind: 'sensitivity',
     title: ctx.query.title ?? `${metric} against ${xKey}, one line per ${linesKey}, ${ctx.atLabel}`,
@@ -285,6 +320,7 @@ function sensitivity(ctx: Context): SensitivityOutput {
     x: xKey,
     lines: linesKey,
     series,
+    bands,
   };
 }
 
@@ -318,6 +354,13 @@ function paired(ctx: Context): ComparisonOutput {
     if (err instanceof PairedRequestError) fail(ctx, err.queryKey, err.message);
     throw err;
   }
+}
+
+/** An auto configuration's name: its target settings (the start lambda and step size where they are not the defaults). */
+function autoLabel(run: RunData): string {
+  const k = run.keys;
+  const target = k['aem.targetSchedule'] === 'cosine' ? `target ${k['aem.targetEntropy']} -> ${k['aem.targetEnd'] ?? k['aem.targetEntropy']}` : `target ${k['aem.targetEntropy']}`;
+  return [target, `lambdaLr ${k['aem.lambdaLr']}`, `start ${k['aem.lambda']}`].join(', ');
 }
 
 function predictionContext(ctx: Context): PredictionContext {

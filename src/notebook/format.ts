@@ -33,12 +33,14 @@ export function tableMarkdown(t: TableModel): string {
     ...r.cells.map((c) => {
       const text = formatMeanStd(c);
       const shown = c.best ? `**${text}**` : text;
-      return c.p !== null ? `${shown} (p = ${formatP(c.p)})` : shown;
+      const tests = [c.p !== null ? `p = ${formatP(c.p)}` : '', c.pVersus != null ? `p_best = ${formatP(c.pVersus)}` : ''].filter((x) => x !== '');
+      return tests.length > 0 ? `${shown} (${tests.join('; ')})` : shown;
     }),
   ]);
   const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  const versus = t.versus != null ? `; p_best: the same test against ${escapeMarkdown(t.versus)}, the best group of the versusBest selection` : '';
   const notes = [
-    `${t.at}; mean ± sample std over seeds; **bold**: best mean${t.baseline !== null ? `; p: two-sided Wilcoxon signed-rank test against ${escapeMarkdown(t.baseline)}, paired by seed` : ''}.`,
+    `${t.at}; mean ± sample std over seeds; **bold**: best mean${t.baseline !== null ? `; p: two-sided Wilcoxon signed-rank test against ${escapeMarkdown(t.baseline)}, paired by seed` : ''}${versus}.`,
   ];
   return [line(header), line(header.map((_, i) => (i < 2 ? '---' : '---:'))), ...rows.map(line), '', ...notes].join('\n');
 }
@@ -49,9 +51,10 @@ function csvCell(s: string): string {
 
 /** One row per group; each metric as mean, std, n and p columns (empty where undefined). */
 export function tableCsv(t: TableModel): string {
-  const header = ['group', 'seeds', ...t.metrics.flatMap((m) => [`${m} mean`, `${m} std`, `${m} n`, `${m} p`])];
-  const num = (v: number | null) => (v === null ? '' : String(v));
-  const rows = t.rows.map((r) => [r.group, String(r.seeds), ...r.cells.flatMap((c) => [num(c.mean), num(c.std), String(c.n), num(c.p)])]);
+  const versus = t.versus != null;
+  const header = ['group', 'seeds', ...t.metrics.flatMap((m) => [`${m} mean`, `${m} std`, `${m} n`, `${m} p`, ...(versus ? [`${m} p vs best`] : [])])];
+  const num = (v: number | null | undefined) => (v == null ? '' : String(v));
+  const rows = t.rows.map((r) => [r.group, String(r.seeds), ...r.cells.flatMap((c) => [num(c.mean), num(c.std), String(c.n), num(c.p), ...(versus ? [num(c.pVersus)] : [])])]);
   return `${[header, ...rows].map((cells) => cells.map(csvCell).join(',')).join('\n')}\n`;
 }
 
@@ -69,7 +72,8 @@ export function tableLatex(t: TableModel): string {
       ...r.cells.map((c) => {
         const text = formatMeanStd(c, '$\\pm$');
         const shown = c.best ? `\\textbf{${text}}` : text;
-        return c.p !== null ? `${shown} {\\scriptsize ($p$ = ${formatP(c.p).replace('<', '$<$')})}` : shown;
+        const tests = [c.p !== null ? `$p$ = ${formatP(c.p).replace('<', '$<$')}` : '', c.pVersus != null ? `$p_{best}$ = ${formatP(c.pVersus).replace('<', '$<$')}` : ''].filter((x) => x !== '');
+        return tests.length > 0 ? `${shown} {\\scriptsize (${tests.join('; ')})}` : shown;
       }),
     ].join(' & '),
   );

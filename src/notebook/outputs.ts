@@ -45,7 +45,10 @@ export function fallbackMarkdown(output: ComparisonOutput): string {
       body = [output.markdown];
       break;
     case 'sensitivity':
-      body = output.series.flatMap((s) => [`- ${s.label}: ${s.x.map((x, i) => `${output.x} ${x}: ${formatNumber(s.mean[i] ?? null)} ± ${formatNumber(s.std[i] ?? null)}`).join('; ')}`]);
+      body = [
+        ...output.series.flatMap((s) => [`- ${s.label}: ${s.x.map((x, i) => `${output.x} ${x}: ${formatNumber(s.mean[i] ?? null)} ± ${formatNumber(s.std[i] ?? null)}`).join('; ')}`]),
+        ...output.bands.map((b) => `- ${b.label} (band, no fixed ${output.x}): ${formatNumber(b.mean)} ± ${formatNumber(b.std)} (n = ${b.n})`),
+      ];
       break;
   }
   return [head, '', ...body, ...(notes.length > 0 ? ['', ...notes] : [])].join('\n').trimEnd();

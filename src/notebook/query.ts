@@ -6,6 +6,7 @@ import { z } from 'zod';
 export const SHOW_KINDS = ['table', 'curves', 'scatter', 'topk', 'sensitivity', 'roc', 'confusion', 'paired'] as const;
 export type ShowKind = (typeof SHOW_KINDS)[number];
 
+const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const stringList = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 export const QuerySchema = z
@@ -20,6 +21,8 @@ export const QuerySchema = z
     at: z.union([z.enum(['best', 'last']), z.number().int().min(1)]).default('best'),
     /** table: the group the paired test compares every other group with, e.g. {aem.lambda: 0}; default the first group. paired: the "without" value of x, e.g. {aem.lambda: 0}; default its lowest. */
     baseline: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+    /** table: also test every group against the best (by the first metric) of the groups this selects, e.g. {aem.schedule: [constant, cosine]}. */
+    versusBest: z.record(z.string(), z.union([scalar, z.array(scalar).min(1)])).optional(),
     /** scatter: the metrics on each axis; sensitivity: the swept key on the x axis; paired: the key compared (default aem.lambda). */
     x: z.string().min(1).optional(),
     y: z.string().min(1).optional(),

@@ -64,6 +64,7 @@ export function compareSeedsNotebook(experiment: string, sweep: Record<string, r
     '- `at`: `best` (by val AUROC + val F1), `last` or an epoch number (1 = the first)',
     '- `show`: `table`, `curves`, `scatter` (`x`, `y`), `topk` (`split`), `sensitivity` (`x: aem.lambda`, `lines: aem.schedule`), `roc`, `confusion` or `paired` (`x: aem.lambda`, `group: model.arch`: without and with AEM per model, one metric)',
     '- `baseline` (table): the group the paired Wilcoxon signed-rank test compares with, e.g. `{aem.lambda: 0}`; (paired) the value of `x` without AEM',
+    '- `versusBest` (table): also test against the best group (by the first metric) of a selection, e.g. `{aem.schedule: [constant, cosine]}`',
     '- `include`: `live` (default: finished runs and runs training now, at their best epoch so far), `done` (finished only) or `all` (also stopped and interrupted runs)',
     '- `live: true` runs the cell again every 5 s while its runs train',
   ].join('\n');

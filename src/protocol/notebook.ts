@@ -34,6 +34,9 @@ export const TableCellSchema = z.object({
   /** Wilcoxon signed-rank p-value against the baseline group over seeds present in both; null for the baseline itself or too few pairs. */
   p: num,
   pairs: z.number().int(),
+  /** The same test against the `versus` group (the best of `versusBest`); null where there is none. */
+  pVersus: num.optional(),
+  pairsVersus: z.number().int().optional(),
 });
 export type TableCell = z.infer<typeof TableCellSchema>;
 
@@ -45,6 +48,8 @@ export const TableOutputSchema = z.object({
   /** Per metric: which way is better ('none' for metrics such as entropy, never bolded). */
   directions: z.array(z.enum(['higher', 'lower', 'none'])),
   baseline: z.string().nullable(),
+  /** The best group of the query's `versusBest` selection (by the first metric with a direction), tested against too. */
+  versus: z.string().nullable().optional(),
   rows: z.array(z.object({ group: z.string(), seeds: z.number().int(), cells: z.array(TableCellSchema) })),
   markdown: z.string(),
   csv: z.string(),
@@ -99,6 +104,11 @@ export const SensitivityOutputSchema = z.object({
   lines: z.string(),
   /** One series per value of `lines`; x holds the values of `x`. */
   series: z.array(BandSeriesSchema),
+  /**
+   * Configurations with no fixed value of `x` (aem.schedule "auto": aem.lambda is only its start), one
+   * horizontal band each at their mean ± std over seeds, drawn across the lines.
+   */
+  bands: z.array(z.object({ label: z.string(), mean: z.number(), std: num, n: z.number().int() })).default([]),
 });
 export type SensitivityOutput = z.infer<typeof SensitivityOutputSchema>;
 

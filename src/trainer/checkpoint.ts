@@ -1,6 +1,7 @@
 // Checkpoints (weights, AdamW state, position in training, RNG state) and attention maps, in the
 // tensor-pack format. A checkpoint taken mid-epoch resumes at the very next step, bit for bit.
 import type { SlideRecord } from '../data/types.js';
+import type { AutoLambdaState } from './autoLambda.js';
 import type { TrainingRunner } from './runner.js';
 import { readTensorPack, writeTensorPack, type PackArray } from './tensorPack.js';
 
@@ -15,6 +16,8 @@ export interface TrainingState {
   rngState: number[];
   bestEpoch: number | null;
   bestScore: number;
+  /** aem.schedule "auto": the controller's lambda and this epoch's lambda sum (absent for other schedules). */
+  autoLambda?: AutoLambdaState;
 }
 
 interface CheckpointMeta {

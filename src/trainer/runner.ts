@@ -35,6 +35,11 @@ export interface TrainingRunner {
   readonly lossesEachStep: boolean;
   /** One optimisation step on the bag (only `rows` of it when given). */
   step(bag: Bag, rows: Int32Array | undefined, label: number, objective: Objective, lr: number, random?: () => number): Promise<void>;
+  /**
+   * The normalised attention entropy H / log N of the last step's bag (mean over heads or classes, as the
+   * regulariser), for aem.schedule "auto"; null for a bag of one instance.
+   */
+  lastEntropyNormalised(): number | null;
   /** Loss sums of the steps since the last call. */
   takeLosses(): Promise<LossSums>;
   /** Evaluates a bag; the promise may settle only at the next flush(). */

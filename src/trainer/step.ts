@@ -35,6 +35,17 @@ function unpackLosses(values: ArrayLike<number>, names: readonly string[]): Step
   };
 }
 
+export interface TrainStepResult extends StepLosses {
+  /** The bag's attention entropy H / log N, mean over heads (or classes); null for one instance (log N = 0). */
+  entropyNormalised: number | null;
+}
+
+/** Mean over rows of the softmax entropy of each row of scores [heads, N], in nats. */
+function meanEntropy(scores: tf.Tensor2D): tf.Scalar {
+  const logA = tf.logSoftmax(scores);
+  return tf.neg(tf.mean(tf.sum(tf.mul(tf.exp(logA), logA), 1))) as tf.Scalar;
+}
+
 export async function trainStep(
   model: MilModel,
   optimizer: AdamW,
@@ -43,20 +54,22 @@ export async function trainStep(
   objective: Objective,
   lr: number,
   random?: () => number,
-): Promise<StepLosses> {
-  let names: string[] = [];
-  const packed = tf.tidy(() => {
+): Promise<TrainStepResult> {
+  const n = x.shape[0];
+  let names: string[] = [];  const packed = tf.tidy(() => {
     const fwd = model.forward(x, { training: true, label, ...(random ? { random } : {}) });
     const terms = lossTerms(fwd.logits, fwd.scores, label, objective.nClasses, objective.regulariser, objective.lambda, fwd.extraTerms, fwd.bagLossWeight);
     const grads = model.backward(fwd.cache, terms.dLogits, terms.dScores);
     optimizer.apply(grads, lr);
     const losses = packLosses(terms, fwd.extraTerms);
     names = losses.names;
-    return losses.packed;
+    // The bag's entropy first (automatic lambda reads it), then the losses: one read brings all back.
+    return tf.concat([tf.reshape(meanEntropy(fwd.scores), [1]), losses.packed]);
   });
-  const values = await packed.data();
+  const values = (await packed.data()) as Float32Array;
   packed.dispose();
-  return unpackLosses(values, names);
+  const entropy = values[0] as number;
+  return { ...unpackLosses(values.subarray(1), names), entropyNormalised: n > 1 ? entropy / Math.log(n) : null };
 }
 
 export interface BagEvaluation extends StepLosses {

@@ -13,6 +13,7 @@ export class TfjsRunner implements TrainingRunner {
   readonly paramShapes: ReadonlyMap<string, number[]>;
   private readonly optimizer: AdamW;
   private sums: LossSums = emptyLosses();
+  private entropyNormalised: number | null = null;
 
   constructor(
     private readonly model: MilModel,
@@ -35,9 +36,14 @@ export class TfjsRunner implements TrainingRunner {
       this.sums.regulariser += losses.regulariser;
       this.sums.bags += 1;
       if (Object.keys(losses.terms).length > 0) this.sums.terms = addTermSums(this.sums.terms ?? {}, losses.terms);
+      this.entropyNormalised = losses.entropyNormalised;
     } finally {
       x.dispose();
     }
+  }
+
+  lastEntropyNormalised(): number | null {
+    return this.entropyNormalised;
   }
 
   async takeLosses(): Promise<LossSums> {

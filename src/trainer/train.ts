@@ -31,7 +31,8 @@ import {
   writeSummary,
   type ResolvedRunConfig,
 } from './runStore.js';
-import { lambdaAt, learningRateAt } from './schedules.js';
+import { lambdaAt, learningRateAt, type LambdaSchedule } from './schedules.js';
+import { AutoLambdaController, autoLambdaSettings, targetEntropyAt } from './autoLambda.js';
 import type { Objective } from './step.js';
 import { regulariserOf, topkSmallBagNotice } from './lossTerms.js';
 import { trainingRows } from './bagSampling.js';
@@ -159,6 +160,10 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
   } else if (job.resume) {
     log('warn', 'no checkpoint to resume from: starting from the first epoch');
   }
+  // aem.schedule "auto": lambda follows the attention entropy; its state travels in the checkpoint.
+  const auto = exp.aem.schedule === 'auto' ? new AutoLambdaController(autoLambdaSettings(exp.aem), state.autoLambda) : undefined;
+  const fixedSchedule: LambdaSchedule = exp.aem.schedule === 'cosine' ? 'cosine' : 'constant';
+  const lambdaFor = (epoch: number, iter: number): number => (exp.aem.regulariser === 'none' ? 0 : auto ? auto.lambda : lambdaAt(exp.aem.lambda, fixedSchedule, epoch, iter, iters, epochs));
 
   hooks.emit({
     type: 'run-started',
@@ -239,6 +244,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
       await collectLosses(epoch, iter);
       state.iter = iter;
       state.rngState = rng.state();
+      if (auto) state.autoLambda = auto.state();
       state.trainSums.seconds += (Date.now() - epochStart) / 1000;
       await saveCheckpoint(paths.checkpoint('last'), runner, state);
       hooks.emit({ type: 'checkpoint', runId: config.runId, kind: 'last', epoch, iter });
@@ -255,21 +261,21 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         if (hooks.shouldStop()) return await stopWithCheckpoint(epoch, 0, Date.now());
         state.order = rng.shuffle(train.map((_, i) => i));
         state.trainSums = { loss: 0, ce: 0, regulariser: 0, bags: 0, seconds: 0 };
+        auto?.startEpoch();
       }
       unreadFrom = state.iter;
       let lr = 0;
       let lambda = 0;
       const epochStart = Date.now();
       for (let iter = state.iter; iter < iters; iter++) {
-        if (iter > 0 && hooks.shouldStop()) return await stopWithCheckpoint(epoch, iter, epochStart);
-        const slide = train[state.order[iter] as number] as SlideRecord;
+        if (iter > 0 && hooks.shouldStop()) return await stopWithCheckpoint(epoch, iter, epochStart);        const slide = train[state.order[iter] as number] as SlideRecord;
         const bag = await cache.get(slide.slideId);
         for (let ahead = 1; ahead <= PREFETCH_AHEAD && iter + ahead < iters; ahead++) cache.prefetch((train[state.order[iter + ahead] as number] as SlideRecord).slideId);
         const rows = trainingRows(bag.n, exp.train, rng);
         const notice = smallBagNotice(slide.slideId, rows?.length ?? bag.n);
         if (notice) log('warn', notice);
         lr = learningRateAt(exp.train.lr, exp.train.minLr, epoch, iter, iters, epochs);
-        lambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch, iter, iters, epochs);
+        lambda = lambdaFor(epoch, iter);
         if (!smallBagLogged) {
           const note = smallBagNote(exp.model, rows ? rows.length : bag.n);
           if (note) {
@@ -279,6 +285,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         }
         // The run's one random stream: dropout masks and a model's own random choices (ACMIL's masking).
         await runner.step(bag, rows, slide.label, objectiveAt(lambda), lr, () => rng.float());
+        auto?.afterStep(runner.lastEntropyNormalised(), targetEntropyAt(auto.settings, epoch, iter, iters, epochs));
         // On cpu/wasm the step never leaves the thread: give the prefetch's file reads their turn before the next bag is needed.
         await yieldToEventLoop();
         if (runner.lossesEachStep) await collectLosses(epoch, iter + 1, slide.slideId);
@@ -311,12 +318,13 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
         regulariser: sums.regulariser / sums.bags,
         ...(sums.terms ? { terms: meanTerms(sums.terms, sums.bags) } : {}),
         lr,
-        lambda,
+        // auto: the mean of the epoch's per-step lambdas; otherwise the schedule's value at the last step
+        lambda: auto ? auto.epochMean() : lambda,
         bags: sums.bags,
         seconds: trainSeconds,
         bagsPerSecond: sums.bags / Math.max(trainSeconds, 1e-9),
       };
-      const evalLambda = exp.aem.regulariser === 'none' ? 0 : lambdaAt(exp.aem.lambda, exp.aem.schedule, epoch + 1, 0, iters, epochs);
+      const evalLambda = lambdaFor(epoch + 1, 0);
       const valOut = await evaluateSplit(runner, cache, val, 'val', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
       const testOut = await evaluateSplit(runner, cache, test, 'test', epoch, objectiveAt(evalLambda), exp.train.topK, index, truthOf);
       evalSecondsPerEpoch = valOut.metrics.seconds + testOut.metrics.seconds;
@@ -335,6 +343,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
       state.epoch = epoch + 1;
       state.iter = 0;
       state.rngState = rng.state();
+      if (auto) state.autoLambda = auto.state();
       await saveCheckpoint(paths.checkpoint('last'), runner, state);
       if (isBest) {
         writePredictions(paths, 'best', index.classes, epoch, outputs);

@@ -27,6 +27,8 @@ export interface SyntheticRunOptions {
   data?: Record<string, unknown>;
   /** The experiment's model section (default: ABMIL's defaults). */
   model?: { arch: string; [option: string]: unknown };
+  /** Further aem settings (schedule "auto" and its fields); schedule defaults to cosine. */
+  aem?: Record<string, unknown>;
 }
 
 export interface SyntheticRun {
@@ -40,7 +42,7 @@ function experimentText(o: SyntheticRunOptions): string {
     name: 'learn',
     data: o.data ?? { format: 'synthetic', synthetic: { preset: o.preset ?? 'tiny', seed: 3 } },
     ...(o.model ? { model: o.model } : {}),
-    aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine', ...(o.k !== undefined ? { k: o.k } : {}) },
+    aem: { regulariser: o.regulariser ?? 'entropy', lambda: o.lambda, schedule: 'cosine', ...(o.k !== undefined ? { k: o.k } : {}), ...o.aem },
     train: { epochs: o.epochs, lr: 1e-3, topK: 50, ...(o.maxInstances ? { maxInstances: o.maxInstances } : {}), ...(o.subsample !== undefined ? { subsample: o.subsample } : {}) },
     compute: { backend: o.backend ?? 'wasm', gpuPath: o.gpuPath ?? 'auto', ...(o.gpuCacheMB !== undefined ? { gpuCacheMB: o.gpuCacheMB } : {}) },
     output: 'runs',

@@ -8,7 +8,10 @@ import type { EvalEpochMetrics, MetricsLine, RunSummary, TrainEpochMetrics } fro
 export interface FixtureRun {
   experiment: string;
   lambda: number;
-  schedule: 'cosine' | 'constant';
+  schedule: 'cosine' | 'constant' | 'auto';
+  /** Further aem settings (auto's target), and the sweep values that name the run (default: aem.lambda). */
+  aem?: Record<string, unknown>;
+  sweepValues?: Record<string, number>;
   seed: number;
   epochs: number;
   bestEpoch: number;
@@ -27,12 +30,12 @@ function trainLine(epoch: number, lambda: number): TrainEpochMetrics {
 }
 
 export function writeRun(root: string, r: FixtureRun): string {
-  const label = `lambda${r.lambda}`;
+  const sweepValues = r.sweepValues ?? { 'aem.lambda': r.lambda };
+  const label = Object.entries(sweepValues).map(([k, v]) => `${k.split('.')[1]}${v}`).join('-');
   const runId = `${label}-s${r.seed}-20260101-000000`;
   const dir = path.join(root, r.experiment, runId);
   mkdirSync(dir, { recursive: true });
-  const sweepValues = { 'aem.lambda': r.lambda };
-  const experiment = { name: r.experiment, aem: { regulariser: 'entropy', lambda: r.lambda, schedule: r.schedule }, model: { arch: 'abmil', attention: 128 }, train: { epochs: r.epochs, topK: 3 }, sweep: { 'aem.lambda': [0, 0.1] }, seeds: [r.seed] };
+  const experiment = { name: r.experiment, aem: { regulariser: 'entropy', lambda: r.lambda, schedule: r.schedule, ...r.aem }, model: { arch: 'abmil', attention: 128 }, train: { epochs: r.epochs, topK: 3 }, sweep: { 'aem.lambda': [0, 0.1] }, seeds: [r.seed] };
   writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ runId, experiment, baseDir: root, seed: r.seed, sweepValues, configLabel: label, backend: null, createdAt: '2026-01-01T00:00:00Z' }));
   const lines: MetricsLine[] = [];
   for (let e = 0; e < r.epochs; e++) lines.push(trainLine(e, r.lambda), evalLine('val', e, r.auroc(e), r.entropy), evalLine('test', e, r.auroc(e), r.entropy));

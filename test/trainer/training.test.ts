@@ -78,3 +78,17 @@ test('a run stopped between epochs resumes exactly (the next epoch\'s order is n
   assert.ok(started && started.type === 'run-started' && started.resumedAt?.epoch === 1 && started.resumedAt.iter === 0, 'resumed at the start of epoch 2');
   assert.deepEqual(comparable(readMetrics(stopped.dir)), comparable(readMetrics(straight.dir)));
 });
+
+test('a run with aem.schedule "auto" stopped mid-epoch resumes exactly where it stopped (lambda included)', async () => {
+  const auto = { schedule: 'auto', targetEntropy: 0.999, lambdaLr: 2 };
+  const straight = await trainSynthetic(workspace, { lambda: 0.1, epochs: 3, seed: 6, aem: auto });
+  const stopped = await trainSynthetic(workspace, { lambda: 0.1, epochs: 3, seed: 6, aem: auto, stopAfterSteps: 40 });
+  assert.equal(stopped.summary.status, 'stopped');
+  const { summary: resumed, events } = await resumeRun(stopped.dir);
+  assert.equal(resumed.status, 'done');
+  const started = events.find((e) => e.type === 'run-started');
+  assert.ok(started && started.type === 'run-started' && started.resumedAt && started.resumedAt.iter > 0, 'resumed mid-epoch');
+  const lambdas = readMetrics(straight.dir).flatMap((m) => (m.split === 'train' ? [m.lambda] : []));
+  assert.ok(new Set(lambdas).size === lambdas.length, `lambda moves from epoch to epoch: ${lambdas.join(', ')}`);
+  assert.deepEqual(comparable(readMetrics(stopped.dir)), comparable(readMetrics(straight.dir)));
+});

@@ -92,9 +92,23 @@ export function renderTopk(output: TopkOutput, root: HTMLElement): Chart[] {
   return [bandChart(root, output.series, 'k (instances with the highest attention)', `cumulative attention (${output.split})`, true)];
 }
 
+/** Configurations with no fixed x (aem.schedule "auto") as flat bands across the grid's x range, after the lines' colours. */
+function flatBands(output: SensitivityOutput, theme: Theme): LineSet[] {
+  const xs = output.series.flatMap((s) => s.x);
+  if (xs.length === 0) return [];
+  const span = [Math.min(...xs), Math.max(...xs)];
+  const asSeries: BandSeries[] = output.bands.map((b) => ({ label: b.label, x: span, mean: [b.mean, b.mean], std: [b.std ?? 0, b.std ?? 0], n: [b.n, b.n] }));
+  const offset = output.series.length;
+  return bandDatasets(asSeries, { ...theme, series: (i) => theme.series(i + offset) }).map((d) => (/ [−+]std$/.test(d.label ?? '') ? d : { ...d, borderDash: [6, 4], pointRadius: 0 }));
+}
+
 export function renderSensitivity(output: SensitivityOutput, root: HTMLElement): Chart[] {
   header(root, output.title, output.notes);
-  return [bandChart(root, output.series, output.x, output.metric)];
+  const theme = readTheme();
+  const canvas = chartBox(root, `${output.metric} against ${output.x}`);
+  const datasets = [...bandDatasets(output.series, theme), ...flatBands(output, theme)];
+  describe(canvas, datasets);
+  return [new Chart(canvas, { type: 'line', data: { datasets }, options: baseOptions(theme, output.x, output.metric) })];
 }
 
 export function renderScatter(output: ScatterOutput, root: HTMLElement): Chart[] {

@@ -18,6 +18,7 @@ export function renderTable(output: TableOutput, root: HTMLElement): void {
     tr.dataset.group = row.group;
     const name = el('td', undefined, row.group);
     if (row.group === output.baseline) name.append(' ', el('span', 'aem-baseline', '(baseline)'));
+    if (row.group === output.versus) name.append(' ', el('span', 'aem-baseline', '(best of versusBest)'));
     tr.append(name, el('td', 'aem-seeds', String(row.seeds)));
     row.cells.forEach((cell, i) => {
       const td = el('td', cell.best ? 'aem-best' : undefined);
@@ -33,12 +34,18 @@ export function renderTable(output: TableOutput, root: HTMLElement): void {
         p.title = `Every one of the ${cell.pairs} paired differences against ${output.baseline ?? 'the baseline'} is zero: nothing to test`;
         td.append(p);
       }
+      if (cell.pVersus != null) {
+        const p = el('span', 'aem-p aem-p-versus', `p_best = ${formatP(cell.pVersus)}`);
+        p.title = `Two-sided Wilcoxon signed-rank test against ${output.versus ?? 'the best group'} over ${cell.pairsVersus ?? 0} seed pair${cell.pairsVersus === 1 ? '' : 's'}`;
+        td.append(p);
+      }
       tr.append(td);
     });
     body.append(tr);
   }
   table.append(body);
-  const test = output.baseline !== null ? `; p: two-sided Wilcoxon signed-rank test against ${output.baseline}, paired by seed` : '';
+  const versus = output.versus != null ? `; p_best: the same test against ${output.versus}, the best of the versusBest groups` : '';
+  const test = output.baseline !== null ? `; p: two-sided Wilcoxon signed-rank test against ${output.baseline}, paired by seed${versus}` : '';
   root.append(
     table,
     el('div', 'aem-caption', `${output.runsUsed} runs ${output.at}; mean ± sample std over seeds; bold: best mean${test}.`),

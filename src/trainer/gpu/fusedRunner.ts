@@ -209,6 +209,12 @@ export class FusedRunner implements TrainingRunner {
     return sums;
   }
 
+  lastEntropyNormalised(): number | null {
+    // Reading it back each step would cost the path its one submit per step; coverage.ts keeps
+    // aem.schedule "auto" off this path, so this is never asked.
+    throw new Error('the fused WebGPU path does not read the attention entropy back per step (aem.schedule "auto" runs on the tfjs path)');
+  }
+
   async takeLosses(): Promise<LossSums> {
     this.check();
     const sums = addLosses(this.carried, await this.readLosses());
