@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { gatedAttention, gatedAttentionBackward, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
 import type { ForwardOptions, MilForward, MilModel, ModelShape } from './types.js';
+import { paramVariables } from './layers/params.js';
 
 export const ABMIL_PARAM_NAMES = [
   'reduce.weight',
@@ -75,12 +76,7 @@ export class GatedAbmil implements MilModel {
     initial: ReadonlyMap<string, Float32Array>,
   ) {
     const shapes = abmilParamShapes(shape);
-    const params = new Map<string, tf.Variable>();
-    for (const name of ABMIL_PARAM_NAMES) {
-      const values = initial.get(name);
-      if (!values) throw new Error(`ABMIL: no initial value for parameter ${name}`);
-      params.set(name, tf.variable(tf.tensor(values, shapes[name], 'float32'), true));
-    }
+    const params = paramVariables('ABMIL', ABMIL_PARAM_NAMES, shapes, initial);
     this.params = params;
   }
 

@@ -9,6 +9,7 @@ import type { SeededRandom } from '../../util/seededRandom.js';
 import { dense, dropoutMask, linearInit } from './layers/dense.js';
 import { gatedAttention, gatedAttentionBackward, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
+import { paramVariables } from './layers/params.js';
 
 export interface AcmilShape {
   inputDim: number;
@@ -105,12 +106,7 @@ export class Acmil implements MilModel {
     initial: ReadonlyMap<string, Float32Array>,
   ) {
     const shapes = acmilParamShapes(shape);
-    const params = new Map<string, tf.Variable>();
-    for (const name of acmilParamNames(shape.branches)) {
-      const values = initial.get(name);
-      if (!values) throw new Error(`ACMIL: no initial value for parameter ${name}`);
-      params.set(name, tf.variable(tf.tensor(values, shapes[name], 'float32'), true));
-    }
+    const params = paramVariables('ACMIL', acmilParamNames(shape.branches), shapes, initial);
     this.params = params;
   }
 

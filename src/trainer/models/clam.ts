@@ -9,6 +9,7 @@ import type { SeededRandom } from '../../util/seededRandom.js';
 import { dense, dropoutMask, linearInit } from './layers/dense.js';
 import { gatedAttention, gatedAttentionBackward, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
+import { paramVariables } from './layers/params.js';
 
 export type ClamInstanceLoss = 'ce' | 'svm';
 
@@ -136,12 +137,7 @@ export class ClamSb implements MilModel {
     initial: ReadonlyMap<string, Float32Array>,
   ) {
     const shapes = clamParamShapes(shape);
-    const params = new Map<string, tf.Variable>();
-    for (const name of clamParamNames(shape.nClasses)) {
-      const values = initial.get(name);
-      if (!values) throw new Error(`CLAM: no initial value for parameter ${name}`);
-      params.set(name, tf.variable(tf.tensor(values, shapes[name], 'float32'), true));
-    }
+    const params = paramVariables('CLAM', clamParamNames(shape.nClasses), shapes, initial);
     this.params = params;
   }
 

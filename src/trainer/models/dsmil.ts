@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { dense, linearInit } from './layers/dense.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
+import { paramVariables } from './layers/params.js';
 
 export const DSMIL_PARAM_NAMES = ['inst.w', 'inst.b', 'q.w', 'q.b', 'fcc.w', 'fcc.b'] as const;
 type DsmilParam = (typeof DSMIL_PARAM_NAMES)[number];
@@ -59,12 +60,7 @@ export class Dsmil implements MilModel {
     initial: ReadonlyMap<string, Float32Array>,
   ) {
     const shapes = dsmilParamShapes(shape);
-    const params = new Map<string, tf.Variable>();
-    for (const name of DSMIL_PARAM_NAMES) {
-      const values = initial.get(name);
-      if (!values) throw new Error(`DSMIL: no initial value for parameter ${name}`);
-      params.set(name, tf.variable(tf.tensor(values, shapes[name], 'float32'), true));
-    }
+    const params = paramVariables('DSMIL', DSMIL_PARAM_NAMES, shapes, initial);
     this.params = params;
   }
 

@@ -13,6 +13,7 @@ import { useAutodiff } from './layers/autodiff.js';
 import { linearInit } from './layers/dense.js';
 import { gatedAttentionOf, gatedAttentionScores, gatedAttentionShapes, initGatedAttention } from './layers/gatedAttentionAutodiff.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
+import { paramVariables } from './layers/params.js';
 
 export type Distillation = 'AFS' | 'MaxMinS' | 'MaxS';
 
@@ -144,12 +145,7 @@ export class Dtfd implements MilModel {
   ) {
     useAutodiff();
     const shapes = dtfdParamShapes(shape);
-    const params = new Map<string, tf.Variable>();
-    for (const name of DTFD_PARAM_NAMES) {
-      const values = initial.get(name);
-      if (!values) throw new Error(`DTFD: no initial value for parameter ${name}`);
-      params.set(name, tf.variable(tf.tensor(values, shapes[name], 'float32'), true));
-    }
+    const params = paramVariables('DTFD', DTFD_PARAM_NAMES, shapes, initial);
     this.params = params;
   }
 

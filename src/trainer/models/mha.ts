@@ -7,6 +7,7 @@ import { dense, dropoutMask, linearInit } from './layers/dense.js';
 import { layerNorm, layerNormBackward } from './layers/layerNorm.js';
 import { headsWeightedSum, singleQueryHeadScores } from './layers/multiHeadAttention.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
+import { paramVariables } from './layers/params.js';
 
 export const MHA_PARAM_NAMES = ['reduce.w', 'query', 'q.w', 'q.b', 'k.w', 'k.b', 'v.w', 'v.b', 'out.w', 'out.b', 'norm.gamma', 'norm.beta', 'cls.w', 'cls.b'] as const;
 type MhaParam = (typeof MHA_PARAM_NAMES)[number];
@@ -85,12 +86,7 @@ export class MultiHeadAttentionMil implements MilModel {
   ) {
     if (shape.hiddenDim % shape.heads !== 0) throw new Error(`MHA: the width ${shape.hiddenDim} is not a multiple of ${shape.heads} heads`);
     const shapes = mhaParamShapes(shape);
-    const params = new Map<string, tf.Variable>();
-    for (const name of MHA_PARAM_NAMES) {
-      const values = initial.get(name);
-      if (!values) throw new Error(`MHA: no initial value for parameter ${name}`);
-      params.set(name, tf.variable(tf.tensor(values, shapes[name], 'float32'), true));
-    }
+    const params = paramVariables('MHA', MHA_PARAM_NAMES, shapes, initial);
     this.params = params;
   }
 

@@ -13,6 +13,7 @@ import { singleQueryHeadScores } from './layers/multiHeadAttention.js';
 import { nystromAttention, type NystromOptions } from './layers/nystromAttention.js';
 import { ppeg, PPEG_KERNELS } from './layers/ppeg.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
+import { paramVariables } from './layers/params.js';
 
 export interface TransmilShape {
   inputDim: number;
@@ -126,12 +127,7 @@ export class Transmil implements MilModel {
     if (shape.width % shape.heads !== 0) throw new Error(`TransMIL: the width ${shape.width} is not a multiple of ${shape.heads} heads`);
     useAutodiff();
     const shapes = transmilParamShapes(shape);
-    const params = new Map<string, tf.Variable>();
-    for (const name of TRANSMIL_PARAM_NAMES) {
-      const values = initial.get(name);
-      if (!values) throw new Error(`TransMIL: no initial value for parameter ${name}`);
-      params.set(name, tf.variable(tf.tensor(values, shapes[name], 'float32'), true));
-    }
+    const params = paramVariables('TransMIL', TRANSMIL_PARAM_NAMES, shapes, initial);
     this.params = params;
     this.attention = { heads: shape.heads, landmarks: shape.landmarks, pinvIterations: PINV_ITERATIONS };
   }
