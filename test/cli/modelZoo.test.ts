@@ -135,7 +135,7 @@ test('an option of another arch, or heads that do not divide the width, exit 2 w
   assert.match(wrong.stderr, /model.*"attention" does not apply to model\.arch "mha"/);
   const unknown = aemTrain('unknown', { name: 'unknown', data, model: { arch: 'resnet' }, train: { epochs: 1 } });
   assert.equal(unknown.code, 2, unknown.stderr);
-  assert.match(unknown.stderr, /model\.arch.*must be one of: abmil, mha, dsmil, dtfd, transmil/);
+  assert.match(unknown.stderr, /model\.arch.*must be one of: abmil, mha, dsmil, clam_sb, acmil, dtfd, transmil/);
   const dsmilHidden = aemTrain('dsmilHidden', { name: 'dsmilHidden', data, model: { arch: 'dsmil', hidden: 8 }, train: { epochs: 1 } });
   assert.equal(dsmilHidden.code, 2, dsmilHidden.stderr);
   assert.match(dsmilHidden.stderr, /"hidden" does not apply to model\.arch "dsmil"/);
