@@ -18,13 +18,13 @@ D, L, A, C = 1024, 512, 128, 2
 
 
 class GatedAbmil(torch.nn.Module):
-    def __init__(self):
+    def __init__(self, d=D, hidden=L, attention=A, classes=C):
         super().__init__()
-        self.embed = torch.nn.Linear(D, L)
-        self.v = torch.nn.Linear(L, A)
-        self.u = torch.nn.Linear(L, A)
-        self.w = torch.nn.Linear(A, 1)
-        self.head = torch.nn.Linear(L, C)
+        self.embed = torch.nn.Linear(d, hidden)
+        self.v = torch.nn.Linear(hidden, attention)
+        self.u = torch.nn.Linear(hidden, attention)
+        self.w = torch.nn.Linear(attention, 1)
+        self.head = torch.nn.Linear(hidden, classes)
 
     def forward(self, x):
         h = torch.relu(self.embed(x))

@@ -18,29 +18,8 @@ import time
 import numpy as np
 import torch
 
-
-def arg(name, default):
-    for a in sys.argv[1:]:
-        if a.startswith(f"--{name}="):
-            return a.split("=", 1)[1]
-    return default
-
-
-class GatedAbmil(torch.nn.Module):
-    def __init__(self, d, hidden, attention, classes):
-        super().__init__()
-        self.embed = torch.nn.Linear(d, hidden)
-        self.v = torch.nn.Linear(hidden, attention)
-        self.u = torch.nn.Linear(hidden, attention)
-        self.w = torch.nn.Linear(attention, 1)
-        self.head = torch.nn.Linear(hidden, classes)
-
-    def forward(self, x):
-        h = torch.relu(self.embed(x))
-        score = self.w(torch.tanh(self.v(h)) * torch.sigmoid(self.u(h))).squeeze(-1)
-        log_a = torch.log_softmax(score, dim=0)
-        a = log_a.exp()
-        return self.head(a @ h), a, log_a
+# The same model and argument reading as the step benchmark (run as a script, its folder is on sys.path).
+from torch_step import GatedAbmil, arg
 
 
 def auroc(labels, scores):
