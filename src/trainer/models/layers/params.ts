@@ -11,3 +11,28 @@ export function paramVariables(model: string, names: Iterable<string>, shapes: R
   }
   return params;
 }
+
+/** A model's parameters read by name with the rank the maths needs. */
+export interface ParamReader<Name extends string = string> {
+  variable(name: Name): tf.Variable;
+  matrix(name: Name): tf.Tensor2D;
+  vector(name: Name): tf.Tensor1D;
+}
+
+export function paramReader<Name extends string = string>(model: string, params: ReadonlyMap<string, tf.Variable>): ParamReader<Name> {
+  const variable = (name: Name, rank: number): tf.Variable => {
+    const v = params.get(name);
+    if (!v) throw new Error(`${model}: no parameter ${name}`);
+    if (v.rank !== rank) throw new Error(`${model}: parameter ${name} has shape [${v.shape.join(', ')}], not rank ${rank}`);
+    return v;
+  };
+  return {
+    variable: (name) => {
+      const v = params.get(name);
+      if (!v) throw new Error(`${model}: no parameter ${name}`);
+      return v;
+    },
+    matrix: (name) => variable(name, 2) as tf.Tensor as tf.Tensor2D,
+    vector: (name) => variable(name, 1) as tf.Tensor as tf.Tensor1D,
+  };
+}
