@@ -20,19 +20,19 @@ export interface ParamReader<Name extends string = string> {
 }
 
 export function paramReader<Name extends string = string>(model: string, params: ReadonlyMap<string, tf.Variable>): ParamReader<Name> {
-  const variable = (name: Name, rank: number): tf.Variable => {
+  const variable = (name: Name): tf.Variable => {
     const v = params.get(name);
     if (!v) throw new Error(`${model}: no parameter ${name}`);
+    return v;
+  };
+  const ofRank = (name: Name, rank: number): tf.Tensor => {
+    const v = variable(name);
     if (v.rank !== rank) throw new Error(`${model}: parameter ${name} has shape [${v.shape.join(', ')}], not rank ${rank}`);
     return v;
   };
   return {
-    variable: (name) => {
-      const v = params.get(name);
-      if (!v) throw new Error(`${model}: no parameter ${name}`);
-      return v;
-    },
-    matrix: (name) => variable(name, 2) as tf.Tensor as tf.Tensor2D,
-    vector: (name) => variable(name, 1) as tf.Tensor as tf.Tensor1D,
+    variable,
+    matrix: (name) => ofRank(name, 2) as tf.Tensor2D,
+    vector: (name) => ofRank(name, 1) as tf.Tensor1D,
   };
 }
