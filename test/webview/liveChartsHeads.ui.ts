@@ -46,7 +46,8 @@ async function assertClean(w: WebviewPage): Promise<void> {
 }
 
 const entropyLines = (d: PanelDescription, runId: string) => (d.charts.entropy ?? []).filter((s) => s.runId === runId).map((s) => s.series);
-const headOf = (e: ChartEpoch, h: number) => {
+/** The epoch's per-head metrics (the recording has them at every epoch). */
+const perHeadOf = (e: ChartEpoch) => {
   const p = e.testPerHead;
   assert.ok(p, `epoch ${e.epoch + 1} has no perHead`);
   return p;
@@ -99,7 +100,7 @@ describe('Live Charts head toggles (headless Chromium, recorded four-head MHA ru
     const head = d.charts.entropy?.find((s) => s.series === 'head:2');
     assert.deepEqual(
       head?.points,
-      r.epochs.map((e) => [e.epoch + 1, headOf(e, 2).entropy[2]]),
+      r.epochs.map((e) => [e.epoch + 1, perHeadOf(e).entropy[2]]),
     );
     assert.notEqual(head?.colour, d.colours[id], 'a head\'s line is fainter than the mean');
     assert.match(head?.colour ?? '', /^rgba\(/);
@@ -109,7 +110,7 @@ describe('Live Charts head toggles (headless Chromium, recorded four-head MHA ru
     assert.equal(curves[0]?.epoch, 4, 'the head curve is of the chosen (latest) epoch');
     assert.deepEqual(
       curves[0]?.points,
-      headOf(last, 2).topkKs.map((k, i) => [k, headOf(last, 2).topk[2]?.[i]]),
+      perHeadOf(last).topkKs.map((k, i) => [k, perHeadOf(last).topk[2]?.[i]]),
     );
     const mean = d.topk.find((c) => c.role === 'current');
     assert.ok(mean && mean.points.some(([, y], i) => Math.abs((y ?? 0) - (curves[0]?.points[i]?.[1] ?? 0)) > 1e-9), 'the head curve is not the mean curve');
@@ -119,7 +120,7 @@ describe('Live Charts head toggles (headless Chromium, recorded four-head MHA ru
     d = await w.describe();
     assert.deepEqual(
       d.charts.entropy?.find((s) => s.series === 'head:2')?.points.map(([, y]) => y),
-      r.epochs.map((e) => headOf(e, 2).entropyNormalised[2]),
+      r.epochs.map((e) => perHeadOf(e).entropyNormalised[2]),
     );
 
     await toggle(w, 0);
@@ -142,7 +143,7 @@ describe('Live Charts head toggles (headless Chromium, recorded four-head MHA ru
     const second = r.epochs[1] as ChartEpoch;
     assert.deepEqual(
       d.topk.find((c) => c.role === 'head' && c.head === 0)?.points.map(([, y]) => y),
-      headOf(second, 0).topk[0],
+      perHeadOf(second).topk[0],
     );
 
     await toggle(w, 2);
