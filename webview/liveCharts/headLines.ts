@@ -1,23 +1,15 @@
 // The lines of single heads (branches, classes) that the head toggles add to the entropy and top-k
 // charts: thin lines of the run's colour, beside the mean over heads that those charts always draw.
 import type { PerHeadAttention } from '../../src/protocol/events.js';
+export { headLabel } from '../../src/liveCharts/heads.js';
 import type { RunSeries } from './runSeries.js';
 
 /** Opacity of a head's line, so the mean over heads (full colour, thicker) stays the one that stands out. */
 export const HEAD_LINE_ALPHA = 0.6;
 
-/** "head 1", "branch 2"; classes keep their 0-based label ("class 0"), as the data's labels. */
-export function headLabel(row: string, index: number): string {
-  return row === 'class' ? `class ${index}` : `${row} ${index + 1}`;
-}
-
 /** The per-head summaries of the run's latest epoch that has them. */
 export function latestPerHead(run: RunSeries): PerHeadAttention | undefined {
-  for (let i = run.epochs.length - 1; i >= 0; i--) {
-    const p = run.epochs[i]?.testPerHead;
-    if (p) return p;
-  }
-  return undefined;
+  return run.perHead;
 }
 
 /** The heads of the toggles: as many as the shown run with most, named after the runs' kind of row ("row" when they differ). */
