@@ -7,8 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Bag } from '../../src/data/types.js';
-import { clamParamNames, type ClamInstanceLoss } from '../../src/trainer/models/clam.js';
-import { FusedRunner } from '../../src/trainer/gpu/fusedRunner.js';
+import { clamParamNames, initClamParams, type ClamInstanceLoss } from '../../src/trainer/models/clam.js';
+import { SeededRandom } from '../../src/util/seededRandom.js';
+import { FusedRunner, FusedUnsupportedError } from '../../src/trainer/gpu/fusedRunner.js';
 import { assertAllClose } from '../helpers/abmilGolden.js';
 import { casesOf, flatValues, zooFixture, type Values } from '../helpers/zooGolden.js';
 import { close } from '../helpers/paths.js';
@@ -109,4 +110,16 @@ test('fused CLAM-SB: a bag smaller than kSample trains on all of its instances (
   } finally {
     runner.dispose();
   }
+});
+
+test('fused CLAM-SB: kSample x classes beyond one workgroup\'s memory is refused with the setting to change', { skip: gpu.skip ?? false }, async () => {
+  if (gpu.skip !== undefined) return;
+  const shape = { inputDim: 8, hiddenDim: 8, attentionDim: 4, nClasses: 40, dropout: 0 };
+  const instance = { kSample: 64, loss: 'ce' as const, subtyping: true, bagWeight: 0.7 };
+  const initial = initClamParams({ ...shape, kSample: 64, instanceLoss: 'ce', subtyping: true, bagWeight: 0.7 }, SeededRandom.fromSeed(1));
+  await assert.rejects(FusedRunner.create(gpu.gpu, { shape, initial, regulariser: 'entropy', weightDecay: 0, residentBytes: 0, instance }), (err: Error) => {
+    assert.ok(err instanceof FusedUnsupportedError);
+    assert.match(err.message, /model\.kSample 64 with 40 classes and subtyping .*lower model\.kSample.*compute\.gpuPath to "tfjs"/);
+    return true;
+  });
 });

@@ -13,6 +13,7 @@ import { segmentReduceGrid, segmentReduceShader, type ReduceSegment } from './ke
 import { ADAMW_GROUP_FLOATS, adamwGrid, adamwShader } from './kernels/adamw.js';
 import { instanceClusteringShader, instanceWorkgroupFloats, type InstanceLossKind } from './kernels/instanceClustering.js';
 import { STEP_BYTES, STEP_FIELDS, type StepField } from './wgsl.js';
+import { FusedUnsupportedError } from './unsupported.js';
 
 const RO = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<f32>;`;
 /** Features stored as float16, two to a u32 word. */
@@ -114,7 +115,9 @@ export class FusedGatedMil {
       ? { hidden: L, classes: C, kSample: instance.kSample, loss: instance.loss, subtyping: instance.subtyping, bagWeight: instance.bagWeight, offset: layout.instance }
       : undefined;
     if (clustering && instanceWorkgroupFloats(clustering) > WORKGROUP_FLOATS) {
-      throw new Error(`the fused WebGPU path supports model.kSample x classes up to what one workgroup holds (kSample ${instance?.kSample} with ${C} classes${instance?.subtyping ? ' and subtyping' : ''} needs ${instanceWorkgroupFloats(clustering)} floats of ${WORKGROUP_FLOATS}): lower model.kSample or use compute.gpuPath "tfjs"`);
+      throw new FusedUnsupportedError(
+        `model.kSample ${instance?.kSample} with ${C} classes${instance?.subtyping ? ' and subtyping' : ''} (its instance clustering needs ${instanceWorkgroupFloats(clustering)} floats of workgroup memory, more than the ${WORKGROUP_FLOATS} every device gives; lower model.kSample)`,
+      );
     }
     const A2 = 2 * A;
     const P = layout.size;

@@ -9,6 +9,9 @@ import type { ModelShape } from '../models/types.js';
 import { addTermSums, emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from '../runner.js';
 import type { BagEvaluation, Objective } from '../step.js';
 import { GatedLayout, dimsOf } from './gatedLayout.js';
+import { FusedUnsupportedError } from './unsupported.js';
+
+export { FusedUnsupportedError };
 import type { FusedDevice } from './dawn.js';
 import { EVAL_SLOTS, FusedGatedMil, LOSS_SLOTS, type InstanceBranch } from './fusedGatedMil.js';
 import type { GemmKind } from './kernels/gemm.js';
@@ -107,7 +110,13 @@ export class FusedRunner implements TrainingRunner {
   static async create(gpu: FusedDevice, options: FusedRunnerOptions): Promise<FusedRunner> {
     if (options.shape.dropout > 0) throw new FusedUnsupportedError('model.dropout > 0');
     gpu.device.pushErrorScope('validation');
-    const runner = new FusedRunner(gpu, options);
+    let runner: FusedRunner;
+    try {
+      runner = new FusedRunner(gpu, options);
+    } catch (err) {
+      await gpu.device.popErrorScope();
+      throw err;
+    }
     const error = await gpu.device.popErrorScope();
     if (error) {
       runner.dispose();
@@ -355,12 +364,4 @@ function addLosses(a: LossSums, b: LossSums): LossSums {
   const sums: LossSums = { loss: a.loss + b.loss, ce: a.ce + b.ce, regulariser: a.regulariser + b.regulariser, bags: a.bags + b.bags };
   if (a.terms || b.terms) sums.terms = addTermSums(addTermSums({}, a.terms), b.terms);
   return sums;
-}
-
-/** A model or option the fused path does not implement; the message says what to change. */
-export class FusedUnsupportedError extends Error {
-  constructor(readonly feature: string) {
-    super(`the fused WebGPU path does not support ${feature}: set compute.gpuPath to "tfjs" (needs @tensorflow/tfjs-backend-webgpu) or change that setting`);
-    this.name = 'FusedUnsupportedError';
-  }
 }
