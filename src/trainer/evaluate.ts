@@ -104,7 +104,7 @@ export async function evaluateSplit(
     if (truthOf) {
       const truth = await truthOf(slide.slideId, bagN, coords);
       if (truth && truth.some((t) => t === 1)) {
-        tumourMass += attentionMassOnTruth(r.attention.subarray(0, bagN), truth);
+        tumourMass += meanMassOnTruth(r.attention, r.heads, bagN, truth);
         tumourBags += 1;
       }
     }
@@ -130,4 +130,11 @@ export async function evaluateSplit(
     seconds: (Date.now() - started) / 1000,
   };
   return { metrics, predictions, attention };
+}
+
+/** The attention mass on tumour instances, averaged over the rows (heads, branches, classes) as the entropy is. */
+function meanMassOnTruth(attention: Float32Array, rows: number, n: number, truth: Uint8Array): number {
+  let mass = 0;
+  for (let r = 0; r < rows; r++) mass += attentionMassOnTruth(attention.subarray(r * n, (r + 1) * n), truth);
+  return mass / rows;
 }

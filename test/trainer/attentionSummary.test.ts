@@ -10,7 +10,7 @@ import type { Bag, DatasetIndex, SlideRecord } from '../../src/data/types.js';
 import { EvalEpochMetricsSchema, PER_HEAD_TOPK_POINTS } from '../../src/protocol/events.js';
 import { attentionEntropy, normalisedEntropy, topkCumulative } from '../../src/trainer/attentionStats.js';
 import { AttentionSummary } from '../../src/trainer/attentionSummary.js';
-import { evaluateSplit } from '../../src/trainer/evaluate.js';
+import { evaluateSplit, type TruthLookup } from '../../src/trainer/evaluate.js';
 import type { TrainingRunner } from '../../src/trainer/runner.js';
 import type { BagEvaluation } from '../../src/trainer/step.js';
 import { SeededRandom } from '../../src/util/seededRandom.js';
@@ -116,7 +116,7 @@ function slide(id: string, label: number): SlideRecord {
   return { slideId: id, caseId: id, label, labelName: String(label), split: 'test', source: { kind: 'h5', path: `${id}.h5` }, extra: {} };
 }
 
-async function evaluateWith(arch: string, rows: number): Promise<{ metrics: Awaited<ReturnType<typeof evaluateSplit>>['metrics']; attention: Float32Array[]; sizes: number[] }> {
+async function evaluateWith(arch: string, rows: number, truthOf?: TruthLookup): Promise<{ metrics: Awaited<ReturnType<typeof evaluateSplit>>['metrics']; attention: Float32Array[]; sizes: number[] }> {
   const rng = SeededRandom.fromSeed(5);
   const sizes = [6, 10, 4, 12];
   const slides = sizes.map((_, i) => slide(`s${i}`, i % 2));
@@ -133,7 +133,7 @@ async function evaluateWith(arch: string, rows: number): Promise<{ metrics: Awai
     flush: async () => undefined,
   } as unknown as TrainingRunner;
   const index = { classes: ['0', '1'], featureDim: 1, slides } as DatasetIndex;
-  const out = await evaluateSplit(runner, cache, slides, 'test', 0, { nClasses: 2, regulariser: 'entropy', lambda: 0 }, 8, index);
+  const out = await evaluateSplit(runner, cache, slides, 'test', 0, { nClasses: 2, regulariser: 'entropy', lambda: 0 }, 8, index, truthOf);
   return { metrics: out.metrics, attention, sizes };
 }
 
@@ -149,4 +149,16 @@ test('evaluateSplit writes perHead for mha heads, acmil branches and dsmil class
   }
   assert.equal((await evaluateWith('dtfd', 3)).metrics.perHead, undefined, 'DTFD pseudo-bags are no fixed rows');
   assert.equal((await evaluateWith('abmil', 1)).metrics.perHead, undefined, 'one attention row');
+});
+
+test('tumour attention is the mass on tumour instances averaged over the rows, as the entropy is', async () => {
+  // Instances 0 and 1 of every bag are tumour.
+  const truth = (n: number) => Uint8Array.from({ length: n }, (_, i) => (i < 2 ? 1 : 0));
+  const { metrics, attention, sizes } = await evaluateWith('mha', 3, async (_id, n) => truth(n));
+  const massOf = (values: Float32Array) => (values[0] as number) + (values[1] as number);
+  const expected = mean(attention.map((a, i) => mean([0, 1, 2].map((h) => massOf(rowOf(a, h, sizes[i] as number))))));
+  assert.ok(typeof metrics.tumourAttention === 'number');
+  assertClose(metrics.tumourAttention, expected, 'mean over bags of the mean over heads');
+  const firstRowOnly = mean(attention.map((a, i) => massOf(rowOf(a, 0, sizes[i] as number))));
+  assert.ok(Math.abs(metrics.tumourAttention - firstRowOnly) > 1e-3, 'the rows differ, so this tells the mean from row 0 alone');
 });
