@@ -133,7 +133,12 @@ export class Transmil implements MilModel {
   }
 
   forward(x: tf.Tensor2D, _options: ForwardOptions): MilForward {
-    const { logits, scores } = this.compute((name) => this.params.get(name) as tf.Variable, x);
+    // Only the outputs outlive the forward pass: backward recomputes it under tf.grads, so keeping this
+    // pass's intermediates would hold a second copy of every activation through the step (the peak).
+    const [logits, scores] = tf.tidy(() => {
+      const out = this.compute((name) => this.params.get(name) as tf.Variable, x);
+      return [out.logits, out.scores] as [tf.Tensor1D, tf.Tensor2D];
+    });
     const cache: TransmilCache = { x };
     return { logits, scores, cache };
   }
