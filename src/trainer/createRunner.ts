@@ -7,6 +7,7 @@ import { FusedRunner } from './gpu/fusedRunner.js';
 import { abmilShapeOf, createModel, type ModelDims } from './models/registry.js';
 import type { TrainingRunner } from './runner.js';
 import { TfjsRunner } from './tfjsRunner.js';
+import { MemoryGuard } from './memoryGuard.js';
 
 export async function createRunner(backend: BackendInfo, exp: Experiment, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): Promise<TrainingRunner> {
   if (backend.path === 'fused') {
@@ -20,5 +21,5 @@ export async function createRunner(backend: BackendInfo, exp: Experiment, dims: 
     const shape = { ...dims, attentionDim: model.attention, dropout: model.dropout };
     return FusedRunner.create(gpu, { ...common, shape, instance: { kSample: model.kSample, loss: model.instanceLoss, subtyping: model.subtyping, bagWeight: model.bagWeight } });
   }
-  return new TfjsRunner(createModel(exp.model, dims, initial), exp.train.weightDecay);
+  return new TfjsRunner(createModel(exp.model, dims, initial), exp.train.weightDecay, new MemoryGuard({ model: exp.model, dims, backend: backend.tfName }));
 }

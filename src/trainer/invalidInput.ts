@@ -3,6 +3,7 @@
 import { ConfigError } from '../config/load.js';
 import { DataError } from '../data/types.js';
 import { BackendUnavailableError } from './backend.js';
+import { MemoryLimitError } from './memoryGuard.js';
 import { RunStoreError } from './runStore.js';
 import { RunLockedError } from './runLock.js';
 
@@ -21,7 +22,8 @@ export function isInvalidInput(err: unknown): boolean {
     err instanceof UsageError ||
     err instanceof BackendUnavailableError ||
     err instanceof RunStoreError ||
-    err instanceof RunLockedError
+    err instanceof RunLockedError ||
+    err instanceof MemoryLimitError
   );
 }
 

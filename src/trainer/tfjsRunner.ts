@@ -4,6 +4,8 @@ import type { Bag } from '../data/types.js';
 import { AdamW } from './adamw.js';
 import { bagToTensor } from './bagTensor.js';
 import type { MilModel } from './models/types.js';
+import type { MemoryGuard } from './memoryGuard.js';
+import type { StepMode } from './models/registry.js';
 import { addTermSums, emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from './runner.js';
 import { evaluateBag, trainStep, type BagEvaluation, type Objective } from './step.js';
 
@@ -14,10 +16,13 @@ export class TfjsRunner implements TrainingRunner {
   private readonly optimizer: AdamW;
   private sums: LossSums = emptyLosses();
   private entropyNormalised: number | null = null;
+  /** Set after a wasm memory fault: the module's heap can no longer be trusted, so dispose touches nothing. */
+  private faulted = false;
 
   constructor(
     private readonly model: MilModel,
     weightDecay: number,
+    private readonly memory?: MemoryGuard,
   ) {
     this.optimizer = new AdamW(model.params, { weightDecay });
     this.paramShapes = new Map([...model.params].map(([name, v]) => [name, v.shape]));
@@ -28,9 +33,11 @@ export class TfjsRunner implements TrainingRunner {
   }
 
   async step(bag: Bag, rows: Int32Array | undefined, label: number, objective: Objective, lr: number, random?: () => number): Promise<void> {
+    const n = rows?.length ?? bag.n;
+    this.memory?.check(bag.slideId, n, 'train');
     const x = bagToTensor(bag, rows);
     try {
-      const losses = await trainStep(this.model, this.optimizer, x, label, objective, lr, random);
+      const losses = await this.guarded(bag.slideId, n, 'train', () => trainStep(this.model, this.optimizer, x, label, objective, lr, random));
       this.sums.loss += losses.total;
       this.sums.ce += losses.ce;
       this.sums.regulariser += losses.regulariser;
@@ -38,7 +45,7 @@ export class TfjsRunner implements TrainingRunner {
       if (Object.keys(losses.terms).length > 0) this.sums.terms = addTermSums(this.sums.terms ?? {}, losses.terms);
       this.entropyNormalised = losses.entropyNormalised;
     } finally {
-      x.dispose();
+      if (!this.faulted) x.dispose();
     }
   }
 
@@ -53,11 +60,24 @@ export class TfjsRunner implements TrainingRunner {
   }
 
   async evaluate(bag: Bag, label: number, objective: Objective): Promise<BagEvaluation> {
+    this.memory?.check(bag.slideId, bag.n, 'eval');
     const x = bagToTensor(bag);
     try {
-      return await evaluateBag(this.model, x, label, objective);
+      return await this.guarded(bag.slideId, bag.n, 'eval', () => evaluateBag(this.model, x, label, objective));
     } finally {
-      x.dispose();
+      if (!this.faulted) x.dispose();
+    }
+  }
+
+  /** Runs a step or an evaluation; a wasm memory fault becomes a MemoryLimitError naming the bag. */
+  private async guarded<T>(slideId: string, n: number, mode: StepMode, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (err) {
+      const explained = this.memory?.explainFault(err, slideId, n, mode);
+      if (!explained) throw err;
+      this.faulted = true;
+      throw explained;
     }
   }
 
@@ -80,6 +100,7 @@ export class TfjsRunner implements TrainingRunner {
   }
 
   dispose(): void {
+    if (this.faulted) return;
     this.optimizer.dispose();
     this.model.dispose();
   }

@@ -9,7 +9,7 @@ import { ClamSb, clamParamShapes, initClamParams, type ClamShape } from './clam.
 import { Dsmil, dsmilParamShapes, initDsmilParams, type DsmilShape } from './dsmil.js';
 import { Dtfd, dtfdParamShapes, initDtfdParams, pseudoBagCount, type DtfdShape } from './dtfd.js';
 import { initMhaParams, mhaParamShapes, MultiHeadAttentionMil, type MhaShape } from './mha.js';
-import { initTransmilParams, Transmil, transmilParamShapes, type TransmilShape } from './transmil.js';
+import { initTransmilParams, Transmil, transmilParamShapes, transmilStepBytes, type TransmilShape } from './transmil.js';
 import type { MilModel, ModelShape } from './types.js';
 
 /** What the data fixes about every model: input width, the first layer's width (where it has one) and the classes. */
@@ -33,9 +33,17 @@ interface ArchEntry<C> {
    * a fresh random partition of each bag whose row i has nothing in common across bags.
    */
   attentionRows?: AttentionRowKind;
+  /**
+   * Estimated peak tensor bytes of one step on a bag of n instances, for the memory guard; only where it
+   * can exceed a backend's limit on real bags (the other models' activations are a few rows of N x width).
+   */
+  stepBytes?(config: C, dims: ModelDims, n: number, mode: StepMode): number;
 }
 
 export type AttentionRowKind = 'head' | 'branch' | 'class';
+
+/** A training step (forward and backward) or an evaluation (forward only). */
+export type StepMode = 'train' | 'eval';
 
 export function abmilShapeOf(config: ConfigOf<'abmil'>, dims: ModelDims): ModelShape {
   return { ...dims, attentionDim: config.attention, dropout: config.dropout };
@@ -120,6 +128,7 @@ const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
     initParams: (c, d, rng) => initTransmilParams(transmilShapeOf(c, d), rng),
     create: (c, d, initial) => new Transmil(transmilShapeOf(c, d), initial),
     attentionRows: 'head',
+    stepBytes: (c, d, n, mode) => transmilStepBytes(transmilShapeOf(c, d), n, mode),
   },
 };
 
@@ -143,6 +152,11 @@ export function attentionRowsOf(arch: string): AttentionRowKind | undefined {
 /** What the model does differently for a training bag of n instances, for the run's log; undefined when nothing. */
 export function smallBagNote(config: ModelConfig, n: number): string | undefined {
   return entryOf(config).smallBag?.(config, n);
+}
+
+/** The arch's estimated peak bytes of one step on n instances; undefined for archs without an estimate. */
+export function modelStepBytes(config: ModelConfig, dims: ModelDims, n: number, mode: StepMode): number | undefined {
+  return entryOf(config).stepBytes?.(config, dims, n, mode);
 }
 
 export function createModel(config: ModelConfig, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): MilModel {

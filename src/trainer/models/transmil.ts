@@ -10,7 +10,7 @@ import { useAutodiff } from './layers/autodiff.js';
 import { linearInit } from './layers/dense.js';
 import { layerNorm } from './layers/layerNorm.js';
 import { singleQueryHeadScores } from './layers/multiHeadAttention.js';
-import { nystromAttention, type NystromOptions } from './layers/nystromAttention.js';
+import { nystromAttention, nystromPadding, type NystromOptions } from './layers/nystromAttention.js';
 import { ppeg, PPEG_KERNELS } from './layers/ppeg.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
 import { paramVariables } from './layers/params.js';
@@ -101,6 +101,34 @@ export function initTransmilParams(s: TransmilShape, rng: SeededRandom): Map<str
 export function squareOf(n: number): { side: number; added: number } {
   const side = Math.ceil(Math.sqrt(n));
   return { side, added: side * side - n };
+}
+
+/** Rows each Nyström layer attends over: the cls token and the S*S square, padded up to a multiple of the landmarks. */
+export function attentionLength(n: number, landmarks: number): number {
+  const { side } = squareOf(n);
+  const sequence = side * side + 1;
+  return sequence + nystromPadding(sequence, landmarks).pad;
+}
+
+/**
+ * Peak memory of one step, fitted to the wasm heap after one step on N = 1,000-4,500 at D = 1024, fresh
+ * process each (scratch probe: node heap.mjs wasm N train|eval; see docs/models.md): bytes =
+ * fixed + 4 (L (perAttention H m + perWidth w) + perLandmarkPair H m^2) for L = attentionLength(N), plus
+ * what is counted rather than fitted: the input (and, in training, its transpose for fc1's gradient) and
+ * the parameters with their gradients and AdamW moments. `margin` covers the largest fit residual.
+ */
+const STEP_MEMORY = {
+  train: { fixedBytes: 115e6, perAttention: 15.75, perWidth: 269.4, perLandmarkPair: 289.4, inputCopies: 2, margin: 1.05 },
+  eval: { fixedBytes: 251e6, perAttention: 5.72, perWidth: 97.9, perLandmarkPair: 0, inputCopies: 1, margin: 1.05 },
+} as const;
+
+/** Estimated peak bytes of a training step ('train') or an evaluation ('eval') on a bag of n instances. */
+export function transmilStepBytes(s: TransmilShape, n: number, mode: 'train' | 'eval'): number {
+  const c = STEP_MEMORY[mode];
+  const length = attentionLength(n, s.landmarks);
+  const paramCount = Object.values(transmilParamShapes(s)).reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
+  const fitted = c.fixedBytes + 4 * (length * (c.perAttention * s.heads * s.landmarks + c.perWidth * s.width) + c.perLandmarkPair * s.heads * s.landmarks ** 2);
+  return c.margin * fitted + 4 * (c.inputCopies * n * s.inputDim + 4 * paramCount);
 }
 
 type Params = (name: string) => tf.Tensor;
