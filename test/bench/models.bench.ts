@@ -3,11 +3,13 @@
 // D = 1024 on wasm, each with its ratio to ABMIL's step in the same run. Default options of each arch
 // (its schema defaults), width 512, 2 classes, entropy regulariser, lambda 0.1. Median of 3 after a
 // warm-up. Target (issue 12): each within 3x of ABMIL except TransMIL, whose ratio is quoted.
+// An arch whose step would not fit the backend's memory (the memory guard's estimate) is skipped, with the estimate.
 // Flags: --quick (N = 2,000 only), --backend=cpu|wasm, --arch=a,b (a subset; abmil is always timed).
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelSchema } from '../../src/config/schema.js';
 import { selectBackend } from '../../src/trainer/backend.js';
 import { AdamW } from '../../src/trainer/adamw.js';
+import { MemoryGuard, MemoryLimitError } from '../../src/trainer/memoryGuard.js';
 import { createModel, initModelParams, registeredArchs } from '../../src/trainer/models/registry.js';
 import { trainStep } from '../../src/trainer/step.js';
 import { SeededRandom } from '../../src/util/seededRandom.js';
@@ -58,6 +60,13 @@ export async function run(args: string[]): Promise<void> {
     const x = tf.randomNormal([N, D], 0, 1, 'float32', 1) as tf.Tensor2D;
     let abmil: number | undefined;
     for (const arch of ['abmil', ...archs.filter((a) => a !== 'abmil')]) {
+      try {
+        new MemoryGuard({ model: ModelSchema.parse({ arch }), dims: { inputDim: D, hiddenDim: 512, nClasses: 2 }, backend: info.tfName }).check('bench', N, 'train');
+      } catch (err) {
+        if (!(err instanceof MemoryLimitError)) throw err;
+        console.log(arch.padEnd(10), String(N).padStart(6), `skipped: ${err.message.split(';')[0]}`);
+        continue;
+      }
       const ms = await stepMs(arch, x, D, 0);
       abmil ??= ms;
       console.log(arch.padEnd(10), String(N).padStart(6), ms.toFixed(0).padStart(9), (ms / abmil).toFixed(2).padStart(8), ((ms / N) * 1000).toFixed(1).padStart(15));

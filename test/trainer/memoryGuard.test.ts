@@ -38,10 +38,14 @@ test('TransMIL: the estimate is at or above every wasm heap it was fitted to, an
   const measured: { n: number; mode: 'train' | 'eval'; options: Record<string, unknown>; heapMB: number }[] = [
     { n: 1000, mode: 'train', options: {}, heapMB: 1522 },
     { n: 2000, mode: 'train', options: {}, heapMB: 2113 },
+    { n: 3000, mode: 'train', options: {}, heapMB: 2736 },
     { n: 4000, mode: 'train', options: {}, heapMB: 3575 },
+    { n: 4500, mode: 'train', options: {}, heapMB: 3921 },
     { n: 2000, mode: 'train', options: { landmarks: 128 }, heapMB: 1496 },
+    { n: 3000, mode: 'train', options: { landmarks: 128 }, heapMB: 2008 },
     { n: 2000, mode: 'train', options: { width: 256 }, heapMB: 1517 },
     { n: 2000, mode: 'train', options: { heads: 4 }, heapMB: 1688 },
+    { n: 2000, mode: 'eval', options: {}, heapMB: 800 },
     { n: 4000, mode: 'eval', options: {}, heapMB: 1323 },
     { n: 8000, mode: 'eval', options: {}, heapMB: 2245 },
   ];

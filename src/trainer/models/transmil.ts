@@ -111,15 +111,16 @@ export function attentionLength(n: number, landmarks: number): number {
 }
 
 /**
- * Peak memory of one step, fitted to the wasm heap after one step on N = 1,000-4,500 at D = 1024, fresh
- * process each (scratch probe: node heap.mjs wasm N train|eval; see docs/models.md): bytes =
- * fixed + 4 (L (perAttention H m + perWidth w) + perLandmarkPair H m^2) for L = attentionLength(N), plus
- * what is counted rather than fitted: the input (and, in training, its transpose for fc1's gradient) and
- * the parameters with their gradients and AdamW moments. `margin` covers the largest fit residual.
+ * Peak memory of one step, a least-squares fit to the wasm heap after one step (fresh process each) at
+ * D = 1024: training N = 1,000-4,500 with the defaults and with landmarks 128, width 256, heads 4;
+ * evaluation N = 2,000-8,000 (the table is in docs/memory.md). bytes = margin * (fixed + 4 (L (perAttention
+ * H m + perWidth w) + perLandmarkPair H m^2)) for L = attentionLength(N), plus what is counted rather
+ * than fitted: the input (in training also its transpose for fc1's weight gradient) and the parameters
+ * with their gradients and AdamW moments. `margin` covers the largest residual (3.8%).
  */
 const STEP_MEMORY = {
-  train: { fixedBytes: 115e6, perAttention: 15.75, perWidth: 269.4, perLandmarkPair: 289.4, inputCopies: 2, margin: 1.05 },
-  eval: { fixedBytes: 251e6, perAttention: 5.72, perWidth: 97.9, perLandmarkPair: 0, inputCopies: 1, margin: 1.05 },
+  train: { fixedBytes: 90e6, perAttention: 17.84, perWidth: 259.0, perLandmarkPair: 305.4, inputCopies: 2, margin: 1.05 },
+  eval: { fixedBytes: 283e6, perAttention: 6.41, perWidth: 93.0, perLandmarkPair: 0, inputCopies: 1, margin: 1.05 },
 } as const;
 
 /** Estimated peak bytes of a training step ('train') or an evaluation ('eval') on a bag of n instances. */
