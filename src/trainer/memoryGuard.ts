@@ -94,9 +94,13 @@ export class MemoryGuard {
   }
 }
 
-/** The RuntimeError a wasm module raises when an access (or a failed heap growth) falls outside its memory. */
+/**
+ * The RuntimeErrors a wasm module raises when its heap runs out: an access outside its memory, or
+ * Emscripten's abort when malloc cannot grow the heap (what tfjs-backend-wasm 4.22 raises at 4 GiB:
+ * "Aborted(). Build with -sASSERTIONS for more info.").
+ */
 export function isWasmMemoryFault(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const isRuntimeError = typeof WebAssembly !== 'undefined' && err instanceof WebAssembly.RuntimeError;
-  return (isRuntimeError || err.name === 'RuntimeError') && /memory access out of bounds|out of memory|Cannot enlarge memory/i.test(err.message);
+  return (isRuntimeError || err.name === 'RuntimeError') && /memory access out of bounds|^Aborted\(|out of memory|Cannot enlarge memory/i.test(err.message);
 }

@@ -135,7 +135,9 @@ test('a wasm out-of-bounds fault in a step fails with the slide, N and the fix; 
   const other = new TfjsRunner(stub, 0, new MemoryGuard({ model: config, dims: { inputDim: 4, hiddenDim: 2, nClasses: 2 }, backend: 'wasm' }));
   await assert.rejects(other.evaluate(syntheticBag('slide-7', 50, 4), 0, objective), /^Error: something else$/);
   assert.equal(isWasmMemoryFault(new WebAssembly.RuntimeError('memory access out of bounds')), true);
+  assert.equal(isWasmMemoryFault(new WebAssembly.RuntimeError('Aborted(). Build with -sASSERTIONS for more info.')), true);
   assert.equal(isWasmMemoryFault(new WebAssembly.RuntimeError('unreachable')), false);
+  assert.equal(isWasmMemoryFault(new Error('memory access out of bounds')), false);
 });
 
 test('a run whose bag is over the limit ends failed, with the reason in summary.json', async () => {
