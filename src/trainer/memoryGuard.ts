@@ -82,11 +82,13 @@ export class MemoryGuard {
 
   private fixes(n: number, mode: StepMode): string {
     const fixes: string[] = [];
-    const fitting = this.largestFitting(n, mode);
+    // After a fault the estimate underrated, a "largest bag that fits" would be no smaller than this one.
+    const largest = this.largestFitting(n, mode);
+    const fitting = largest !== undefined && largest > 0 && largest < n ? largest : undefined;
     if (mode === 'train') {
-      fixes.push(`set train.maxInstances${fitting !== undefined && fitting > 0 ? ` to at most ${fitting}` : ''} or train.subsample to draw fewer instances per step`);
+      fixes.push(`set train.maxInstances${fitting !== undefined ? ` to at most ${fitting}` : ''} or train.subsample to draw fewer instances per step`);
     } else {
-      fixes.push(`validation and test bags are never subsampled${fitting !== undefined && fitting > 0 ? `, and this one would have to be at most ${fitting} instances` : ''}`);
+      fixes.push(`validation and test bags are never subsampled${fitting !== undefined ? `, and this one would have to be at most ${fitting} instances` : ''}`);
     }
     if (this.options.model.arch === 'transmil') fixes.push('lower model.landmarks or model.width (TransMIL\'s memory grows with N x landmarks x heads and N x width)');
     fixes.push('or set compute.backend to "tensorflow" or "tensorflow-gpu", which have no 4 GiB heap');
