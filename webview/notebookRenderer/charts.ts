@@ -102,12 +102,32 @@ function flatBands(output: SensitivityOutput, theme: Theme): LineSet[] {
   return bandDatasets(asSeries, { ...theme, series: (i) => theme.series(i + offset) }).map((d) => (/ [−+]std$/.test(d.label ?? '') ? d : { ...d, borderDash: [6, 4], pointRadius: 0 }));
 }
 
+/** What each flat band was drawn with: its x span, lower edge, mean and upper edge (for tests and accessibility). */
+function describeBands(canvas: HTMLCanvasElement, bands: LineSet[]): void {
+  const described = [];
+  for (let i = 0; i + 2 < bands.length; i += 3) {
+    const [lower, upper, line] = [bands[i], bands[i + 1], bands[i + 2]] as [LineSet, LineSet, LineSet];
+    described.push({
+      label: line.label ?? '',
+      x: line.data.map((p) => p.x),
+      lower: lower.data.map((p) => p.y),
+      mean: line.data.map((p) => p.y),
+      upper: upper.data.map((p) => p.y),
+      dashed: Array.isArray(line.borderDash) && line.borderDash.length > 0,
+      filled: upper.fill === '-1',
+    });
+  }
+  canvas.dataset.bands = JSON.stringify(described);
+}
+
 export function renderSensitivity(output: SensitivityOutput, root: HTMLElement): Chart[] {
   header(root, output.title, output.notes);
   const theme = readTheme();
   const canvas = chartBox(root, `${output.metric} against ${output.x}`);
-  const datasets = [...bandDatasets(output.series, theme), ...flatBands(output, theme)];
+  const bands = flatBands(output, theme);
+  const datasets = [...bandDatasets(output.series, theme), ...bands];
   describe(canvas, datasets);
+  describeBands(canvas, bands);
   return [new Chart(canvas, { type: 'line', data: { datasets }, options: baseOptions(theme, output.x, output.metric) })];
 }
 
