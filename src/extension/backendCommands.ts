@@ -1,13 +1,13 @@
-// Select Training Backend and Set Up GPU Backend.
+// Select Training Backend and Set Up Backend.
 import path from 'node:path';
 import * as vscode from 'vscode';
 import { BACKEND_CATALOG, backendStatus, engineTfjsCoreVersion } from './core/backendCatalog.js';
 import { probeEngineBackends, type EngineCommand } from './core/backendProbe.js';
-import { checkCuda, GPU_SETUPS, npmInstall, type GpuSetup } from './core/gpuSetup.js';
+import { BACKEND_SETUPS, checkCuda, isSetupBackend, npmInstall, type SetupBackend } from './core/backendSetup.js';
 import { readSettings, SECTION } from './settings.js';
 import { requireTrust } from './trust.js';
 
-/** Where Set Up GPU Backend installs; the engine is told with AEM_BACKEND_MODULES. */
+/** Where Set Up Backend installs; the engine is told with AEM_BACKEND_MODULES. */
 export function backendPrefix(context: vscode.ExtensionContext): string {
   return path.join(context.globalStorageUri.fsPath, 'backends');
 }
@@ -37,21 +37,30 @@ export async function selectBackend(context: vscode.ExtensionContext, log: vscod
     void vscode.window.showInformationMessage(`AEM: experiments with backend "auto" now train on ${pick.entry.name}.`);
     return;
   }
-  const setUp = 'Set Up GPU Backend';
+  const setUp = 'Set Up Backend';
   const choice = await vscode.window.showWarningMessage(
     `AEM: ${pick.entry.name} is selected but not installed; training will stop with the reason until it is. It needs ${pick.entry.needs}.`,
-    ...(pick.entry.name === 'tensorflow-gpu' || pick.entry.name === 'webgpu' ? [setUp] : []),
+    ...(isSetupBackend(pick.entry.name) ? [setUp] : []),
   );
-  if (choice === setUp) await vscode.commands.executeCommand('aemStudio.setUpGpuBackend', pick.entry.name);
+  if (choice === setUp) await vscode.commands.executeCommand(SET_UP_BACKEND_COMMAND, pick.entry.name);
 }
 
-export async function setUpGpuBackend(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, engine: EngineCommand, preset?: GpuSetup['backend']): Promise<void> {
-  if (!(await requireTrust('Installing a GPU backend'))) return;
+/** The command's id; the id it had while it installed GPU backends only stays registered as an alias. */
+export const SET_UP_BACKEND_COMMAND = 'aemStudio.setUpBackend';
+export const SET_UP_BACKEND_OLD_COMMAND = 'aemStudio.setUpGpuBackend';
+
+/** The command's argument: a backend to install without asking (Select Training Backend passes one). */
+export function setupPreset(arg: unknown): SetupBackend | undefined {
+  return isSetupBackend(arg) ? arg : undefined;
+}
+
+export async function setUpBackend(context: vscode.ExtensionContext, log: vscode.LogOutputChannel, engine: EngineCommand, preset?: SetupBackend): Promise<void> {
+  if (!(await requireTrust('Installing a training backend'))) return;
   const setup =
-    GPU_SETUPS.find((x) => x.backend === preset) ??
+    BACKEND_SETUPS.find((x) => x.backend === preset) ??
     (await vscode.window.showQuickPick(
-      GPU_SETUPS.map((x) => ({ label: x.label, detail: `needs ${x.detail}`, setup: x })),
-      { title: 'GPU backend to install into the extension\'s storage', matchOnDetail: true },
+      BACKEND_SETUPS.map((x) => ({ label: x.label, description: x.backend, detail: `needs ${x.detail}`, setup: x })),
+      { title: 'Training backend to install into the extension\'s storage (wasm and cpu are built in)', matchOnDetail: true },
     ))?.setup;
   if (!setup) return;
   const prefix = backendPrefix(context);
@@ -91,7 +100,7 @@ export async function setUpGpuBackend(context: vscode.ExtensionContext, log: vsc
     ...(result.probe && !result.probe.available ? [`the engine cannot start ${setup.backend}: ${result.probe.reason ?? 'no reason given'}`] : []),
     ...(cuda?.missing ?? []),
   ];
-  log.info(`GPU backend check: found ${have.join('; ') || 'nothing'}; missing ${missing.join('; ') || 'nothing'}`);
+  log.info(`${setup.backend} backend check: found ${have.join('; ') || 'nothing'}; missing ${missing.join('; ') || 'nothing'}`);
   if (!result.installed.ok) for (const line of result.installed.tail.slice(-10)) log.warn(`npm: ${line}`);
   const showLog = 'Show Log';
   const pick =

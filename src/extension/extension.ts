@@ -9,7 +9,7 @@ import { RunManager, type EngineJob } from './core/runManager.js';
 import { runDescription, runTitle } from './core/runFormat.js';
 import type { RunState } from './core/runScan.js';
 import { registerAttentionMaps, type AttentionMapsApi } from './attentionMaps/register.js';
-import { backendPrefix, selectBackend, setUpGpuBackend } from './backendCommands.js';
+import { backendPrefix, selectBackend, SET_UP_BACKEND_COMMAND, SET_UP_BACKEND_OLD_COMMAND, setUpBackend, setupPreset } from './backendCommands.js';
 import { registerDiagnostics } from './diagnostics.js';
 import { registerLiveCharts, type LiveChartsApi } from './liveCharts/register.js';
 import { registerNotebookMaps } from './notebook/openMaps.js';
@@ -115,9 +115,10 @@ export function activate(context: vscode.ExtensionContext): AemStudioApi {
   command('aemStudio.newExperiment', () => newExperiment());
   command('aemStudio.openDemo', () => openDemo(context));
   command('aemStudio.selectBackend', () => selectBackend(context, log));
-  command('aemStudio.setUpGpuBackend', (preset?: unknown) =>
-    setUpGpuBackend(context, log, { execPath: engine.execPath, enginePath: path.join(context.extensionPath, 'dist', 'engine.mjs'), env: engine.env }, preset === 'webgpu' || preset === 'tensorflow-gpu' ? preset : undefined),
-  );
+  const setUp = (preset?: unknown) =>
+    setUpBackend(context, log, { execPath: engine.execPath, enginePath: path.join(context.extensionPath, 'dist', 'engine.mjs'), env: engine.env }, setupPreset(preset));
+  command(SET_UP_BACKEND_COMMAND, setUp);
+  command(SET_UP_BACKEND_OLD_COMMAND, setUp);
   command('aemStudio.runOnCluster', (target?: vscode.Uri | AemNode) => runOnCluster(s, clusterEngine, target));
   command('aemStudio.stopOnCluster', (target?: vscode.Uri | AemNode) => stopOnCluster(s, clusterEngine, target));
   command('aemStudio.resumeOnCluster', (target?: vscode.Uri | AemNode) => resumeOnCluster(s, clusterEngine, target));

@@ -1,7 +1,9 @@
 // The data of the live charts as one CSV: a row per run and epoch (epochs counted from 1, as the charts
-// show them), raw values (no smoothing), and the top-k cumulative attention on test as test_top<k>
-// columns at the k the panel keeps.
+// show them), raw values (no smoothing), the test entropy per head of multi-head runs
+// (test_entropy_head1, test_entropy_normalised_head1, ...; only when a run has heads), and the top-k
+// cumulative attention on test as test_top<k> columns at the k the panel keeps.
 import type { ChartEpoch, ChartRunInfo } from '../protocol/liveCharts.js';
+import { headLabel } from './heads.js';
 
 export type CsvEpoch = Omit<ChartEpoch, 'testTopk'> & { testTopk: ArrayLike<number> };
 
@@ -40,7 +42,19 @@ export function csvField(value: string | number | null): string {
 
 export function buildChartsCsv(runs: readonly CsvRun[]): string {
   const ks = [...new Set(runs.flatMap((r) => r.topkKs))].sort((a, b) => a - b);
-  const header = ['experiment', 'run', 'config', 'seed', 'epoch', 'best', ...SCALAR_COLUMNS.map(([name]) => name), ...ks.map((k) => `test_top${k}`)];
+  const heads = headColumns(runs);
+  const header = [
+    'experiment',
+    'run',
+    'config',
+    'seed',
+    'epoch',
+    'best',
+    ...SCALAR_COLUMNS.map(([name]) => name),
+    ...heads.map((h) => `test_entropy_${h.name}`),
+    ...heads.map((h) => `test_entropy_normalised_${h.name}`),
+    ...ks.map((k) => `test_top${k}`),
+  ];
   const lines = [header.join(',')];
   for (const { run, epochs, topkKs, bestEpoch } of runs) {
     const column = new Map(topkKs.map((k, i) => [k, i]));
@@ -49,9 +63,35 @@ export function buildChartsCsv(runs: readonly CsvRun[]): string {
         const i = column.get(k);
         return i === undefined || i >= e.testTopk.length ? null : (e.testTopk[i] as number);
       });
-      const cells = [run.experiment, run.runId, run.configLabel, run.seed, e.epoch + 1, e.epoch === bestEpoch ? 1 : 0, ...SCALAR_COLUMNS.map(([, get]) => get(e)), ...topk];
+      const own = (h: HeadColumn) => (e.testPerHead?.row === h.row ? e.testPerHead : undefined);
+      const cells = [
+        run.experiment,
+        run.runId,
+        run.configLabel,
+        run.seed,
+        e.epoch + 1,
+        e.epoch === bestEpoch ? 1 : 0,
+        ...SCALAR_COLUMNS.map(([, get]) => get(e)),
+        ...heads.map((h) => own(h)?.entropy[h.index] ?? null),
+        ...heads.map((h) => own(h)?.entropyNormalised[h.index] ?? null),
+        ...topk,
+      ];
       lines.push(cells.map(csvField).join(','));
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+interface HeadColumn {
+  row: string;
+  index: number;
+  /** "head1", "branch2", "class0" */
+  name: string;
+}
+
+/** Every head (branch, class) some run's epochs report, by kind of row and then index. */
+function headColumns(runs: readonly CsvRun[]): HeadColumn[] {
+  const counts = new Map<string, number>();
+  for (const { epochs } of runs) for (const { testPerHead: p } of epochs) if (p) counts.set(p.row, Math.max(counts.get(p.row) ?? 0, p.entropy.length));
+  return [...counts].flatMap(([row, count]) => Array.from({ length: count }, (_, index) => ({ row, index, name: headLabel(row, index).replace(/\W+/g, '') })));
 }

@@ -19,6 +19,7 @@ export function chartEpochOf(train: TrainEpochMetrics, val: EvalEpochMetrics, te
     val: evalPoint(val),
     test: evalPoint(test),
     testTopk: test.topk,
+    ...(test.perHead ? { testPerHead: test.perHead } : {}),
     ...(test.terms && Object.keys(test.terms).length > 0 ? { testTerms: test.terms } : {}),
   };
 }

@@ -1,5 +1,5 @@
 // What `aem-train backends --json` prints: one probe per backend, in the engine's order of preference.
-// The extension runs that command after Set Up GPU Backend and validates the answer with this schema.
+// The extension runs that command after Set Up Backend and validates the answer with this schema.
 import { z } from 'zod';
 
 export const BackendProbeSchema = z.object({

@@ -40,6 +40,29 @@ export const TrainEpochMetricsSchema = z.object({
 });
 export type TrainEpochMetrics = z.infer<typeof TrainEpochMetricsSchema>;
 
+/** How many k of the top-k curve `perHead` keeps per row (log-spaced; every k when K is at most this). */
+export const PER_HEAD_TOPK_POINTS = 160;
+
+/**
+ * The attention summaries of each row of a model whose attention has several rows that are the same
+ * component in every bag: MHA's and TransMIL's heads, ACMIL's branches, DSMIL's classes. Each value is
+ * the mean over the split's bags of that row alone; the eval line's own `entropy`, `entropyNormalised`
+ * and `topk` are the mean of these over rows.
+ */
+export const PerHeadAttentionSchema = z.object({
+  /** What a row is: "head" (mha, transmil), "branch" (acmil) or "class" (dsmil). */
+  row: z.string().min(1),
+  /** Mean attention entropy over bags, nats, per row. */
+  entropy: z.array(z.number()),
+  /** Mean of entropy / log N per row. */
+  entropyNormalised: z.array(z.number()),
+  /** The k (1-based) at which `topk` keeps each row's curve: log-spaced, 1 and K included, at most PER_HEAD_TOPK_POINTS. */
+  topkKs: z.array(z.number().int().positive()),
+  /** Mean top-k cumulative attention per row at those k, [rows][topkKs.length]. */
+  topk: z.array(z.array(z.number())),
+});
+export type PerHeadAttention = z.infer<typeof PerHeadAttentionSchema>;
+
 export const EvalEpochMetricsSchema = z.object({
   epoch: z.number().int(),
   split: z.enum(['val', 'test']),
@@ -53,12 +76,14 @@ export const EvalEpochMetricsSchema = z.object({
   aurocUndefinedReason: z.string().optional(),
   f1: z.number(),
   accuracy: z.number(),
-  /** Mean attention entropy over bags, nats. */
+  /** Mean attention entropy over bags, nats (of a multi-row attention: the mean over its rows per bag). */
   entropy: z.number(),
   /** Mean of entropy / log N (bags with N = 1 count as 0). */
   entropyNormalised: z.number(),
-  /** Mean top-k cumulative attention, k = 1..K. */
+  /** Mean top-k cumulative attention, k = 1..K (mean over heads too, for a multi-row attention). */
   topk: z.array(z.number()),
+  /** The same per head, branch or class; only for models whose attention has several such rows. */
+  perHead: PerHeadAttentionSchema.optional(),
   /** Mean attention mass on tumour instances, where the data has instance truth. */
   tumourAttention: z.number().nullable().optional(),
   bags: z.number().int(),
@@ -99,8 +124,8 @@ export const RunSummarySchema = z.object({
   epochs: z.number().int(),
   bestEpoch: z.number().int().nullable(),
   /** Test metrics at the best epoch (by val AUROC + val F1). */
-  best: EvalEpochMetricsSchema.omit({ topk: true }).nullable(),
-  last: EvalEpochMetricsSchema.omit({ topk: true }).nullable(),
+  best: EvalEpochMetricsSchema.omit({ topk: true, perHead: true }).nullable(),
+  last: EvalEpochMetricsSchema.omit({ topk: true, perHead: true }).nullable(),
   wallSeconds: z.number(),
   backend: BackendRecordSchema.nullable(),
   error: z.string().optional(),

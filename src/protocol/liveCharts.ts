@@ -2,6 +2,7 @@
 // every message from the webview with `parseWebviewMessage`; the webview validates what the host sends
 // with `parseHostMessage` (its bundle includes this module).
 import { z } from 'zod';
+import { PerHeadAttentionSchema } from './events.js';
 import { parseWith, type Parsed } from './parsed.js';
 
 export type { Parsed };
@@ -32,6 +33,8 @@ export const ChartEpochSchema = z.object({
   test: EvalPointSchema,
   /** Mean top-k cumulative attention on test, k = 1..K. */
   testTopk: z.array(z.number()),
+  /** Entropy and top-k on test per head, branch or class, for models whose attention has such rows (see PerHeadAttentionSchema). */
+  testPerHead: PerHeadAttentionSchema.optional(),
   /** The model's own loss terms on test by name (CLAM's instance loss, DTFD's tier 1, ...), where it has any. */
   testTerms: z.record(z.string(), z.number()).optional(),
 });

@@ -30,7 +30,7 @@ const targets = [
   // Bag reading runs in a worker thread; the engine finds this file next to itself.
   { ...esmNode, entryPoints: ['src/data/bagReaderWorker.ts'], outfile: 'dist/bagReaderWorker.js', banner: { js: esmBanner } },
   // The extension host loads CommonJS; `vscode` is provided by VS Code itself. It never loads tfjs: the
-  // engine does, in its own process. Set Up GPU Backend installs optional backends for this tfjs-core.
+  // engine does, in its own process. Set Up Backend installs optional backends for this tfjs-core.
   // `import.meta.url` is the bundle's own URL there too (h5wasm needs it; src/tools/cjsBundle.mjs).
   { ...cjsNodeBundle, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.cjs', external: ['vscode', ...optional], define: { ...cjsNodeBundle.define, AEM_TFJS_CORE_VERSION: JSON.stringify(bundled['@tensorflow/tfjs-core']) } },
   // Webviews and the notebook renderer run in the browser; their bundles live under media/ because

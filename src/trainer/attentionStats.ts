@@ -108,7 +108,12 @@ export class TopkAccumulator {
   }
 
   add(a: ArrayLike<number>): void {
-    const curve = topkCumulative(a, this.K);
+    this.addCurve(topkCumulative(a, this.K));
+  }
+
+  /** Adds a bag's curve already computed with topkCumulative(a, K). */
+  addCurve(curve: ArrayLike<number>): void {
+    if (curve.length !== this.K) throw new RangeError(`TopkAccumulator: a curve of ${curve.length} values, expected K = ${this.K}`);
     for (let k = 0; k < this.K; k++) this.sum[k] = (this.sum[k] as number) + (curve[k] as number);
     this.n++;
   }

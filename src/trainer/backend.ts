@@ -49,9 +49,9 @@ export class BackendUnavailableError extends Error {
 
 const HOW_TO_INSTALL: Record<ConcreteBackend, string> = {
   'tensorflow-gpu':
-    'install it with "AEM: Set Up GPU Backend" or `npm install @tensorflow/tfjs-node-gpu` (its install downloads libtensorflow, and it needs CUDA 11.2 and cuDNN 8.1: libcudart.so.11.0)',
+    'install it with "AEM: Set Up Backend" or `npm install @tensorflow/tfjs-node-gpu` (its install downloads libtensorflow, and it needs CUDA 11.2 and cuDNN 8.1: libcudart.so.11.0)',
   webgpu: `install it with \`npm install webgpu @tensorflow/tfjs-backend-webgpu\` (Dawn for Node) in the project, or with \`npm install --prefix DIR\` and ${BACKEND_MODULES_ENV}=DIR/node_modules; it also needs a GPU with a Vulkan, Metal or D3D12 driver`,
-  tensorflow: 'install it with `npm install @tensorflow/tfjs-node` (its install downloads libtensorflow from the internet)',
+  tensorflow: 'install it with "AEM: Set Up Backend" or `npm install @tensorflow/tfjs-node` (its install downloads libtensorflow from storage.googleapis.com)',
   wasm: 'it is part of the engine: reinstall the extension, or in a checkout the project dependencies (`npm ci`)',
   cpu: 'it is part of the engine: reinstall the extension, or in a checkout the project dependencies (`npm ci`)',
 };

@@ -5,9 +5,10 @@ import { attentionMassOnTruth, readInstanceTruth } from '../data/instanceTruth.j
 import { truthFromPatches, type TumourPatches } from '../data/tumourPatchesCsv.js';
 import type { DatasetIndex, SlideRecord } from '../data/types.js';
 import type { EvalEpochMetrics } from '../protocol/events.js';
-import { attentionEntropy, normalisedEntropy, TopkAccumulator } from './attentionStats.js';
+import { AttentionSummary } from './attentionSummary.js';
 import type { AttentionEntry } from './checkpoint.js';
 import { classificationMetrics } from './metrics.js';
+import { attentionRowsOf } from './models/registry.js';
 import { addTermSums, meanTerms, type TrainingRunner } from './runner.js';
 import type { PredictionRow } from './runStore.js';
 import type { BagEvaluation, Objective } from './step.js';
@@ -66,15 +67,13 @@ export async function evaluateSplit(
   truthOf?: TruthLookup,
 ): Promise<EvalOutcome> {
   const started = Date.now();
-  const topk = new TopkAccumulator(topK);
+  const attentionStats = new AttentionSummary(topK, attentionRowsOf(runner.arch));
   const labels: number[] = [];
   const probs: number[][] = [];
   let loss = 0;
   let ce = 0;
   let regulariser = 0;
   let terms: Record<string, number> | undefined;
-  let entropy = 0;
-  let entropyNorm = 0;
   let tumourMass = 0;
   let tumourBags = 0;
   const predictions: PredictionRow[] = [];
@@ -100,17 +99,12 @@ export async function evaluateSplit(
     if (Object.keys(r.terms).length > 0) terms = addTermSums(terms ?? {}, r.terms);
     labels.push(slide.label);
     probs.push(Array.from(r.probs));
-    // Entropy and top-k are averaged over heads, like the regulariser.
-    for (let h = 0; h < r.heads; h++) {
-      const a = r.attention.subarray(h * bagN, (h + 1) * bagN);
-      entropy += attentionEntropy(a) / r.heads;
-      entropyNorm += normalisedEntropy(a) / r.heads;
-      topk.add(a);
-    }
+    // Entropy and top-k are averaged over heads, like the regulariser (and kept per head).
+    attentionStats.add(r.attention, r.heads, bagN);
     if (truthOf) {
       const truth = await truthOf(slide.slideId, bagN, coords);
       if (truth && truth.some((t) => t === 1)) {
-        tumourMass += attentionMassOnTruth(r.attention.subarray(0, bagN), truth);
+        tumourMass += meanMassOnTruth(r.attention, r.heads, bagN, truth);
         tumourBags += 1;
       }
     }
@@ -130,12 +124,17 @@ export async function evaluateSplit(
     ...(cls.aurocUndefinedReason ? { aurocUndefinedReason: cls.aurocUndefinedReason } : {}),
     f1: cls.f1,
     accuracy: cls.accuracy,
-    entropy: entropy / n,
-    entropyNormalised: entropyNorm / n,
-    topk: Array.from(topk.mean()),
+    ...attentionStats.metrics(),
     ...(truthOf ? { tumourAttention: tumourBags > 0 ? tumourMass / tumourBags : null } : {}),
     bags: n,
     seconds: (Date.now() - started) / 1000,
   };
   return { metrics, predictions, attention };
+}
+
+/** The attention mass on tumour instances, averaged over the rows (heads, branches, classes) as the entropy is. */
+function meanMassOnTruth(attention: Float32Array, rows: number, n: number, truth: Uint8Array): number {
+  let mass = 0;
+  for (let r = 0; r < rows; r++) mass += attentionMassOnTruth(attention.subarray(r * n, (r + 1) * n), truth);
+  return mass / rows;
 }

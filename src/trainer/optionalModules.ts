@@ -1,6 +1,6 @@
 // Finds and loads the optional backend packages (tfjs-node(-gpu), webgpu, tfjs-backend-webgpu), which are
 // not dependencies of the engine: first where Node would find them from the engine itself (the project's
-// own node_modules), then in each folder of AEM_BACKEND_MODULES, where "AEM: Set Up GPU Backend" installs
+// own node_modules), then in each folder of AEM_BACKEND_MODULES, where "AEM: Set Up Backend" installs
 // them (a list separated by the platform's path delimiter, each a node_modules folder). A package found
 // in such a folder is imported by file URL, so the engine's own module resolution needs no change, and
 // the folder it came from is recorded so that the run says where its backend was loaded from.

@@ -188,7 +188,7 @@ async function trainOpened(job: TrainJob, hooks: TrainHooks, opened: OpenedRun):
     const testAt = (epoch: number | null) => {
       const m = metrics.find((l) => l.split === 'test' && l.epoch === epoch);
       if (!m || m.split !== 'test') return null;
-      const { topk: _topk, ...rest } = m;
+      const { topk: _topk, perHead: _perHead, ...rest } = m;
       return rest;
     };
     const lastEpoch = metrics.filter((m) => m.split === 'test').reduce((a, m) => Math.max(a, m.epoch), -1);

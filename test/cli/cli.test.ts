@@ -49,7 +49,7 @@ test('usage errors and unavailable backends exit 2 and say what to do', () => {
   assert.match(bogus.stderr, /--backend must be one of auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu/);
   const node = aemTrain([writeExperiment('tf', { name: 'tf', data: { format: 'synthetic' }, train: { epochs: 1 } }), '--backend', 'tensorflow']);
   assert.equal(node.code, 2);
-  assert.match(node.stderr, /backend "tensorflow" is not available: @tensorflow\/tfjs-node is not installed; install it with `npm install @tensorflow\/tfjs-node`/);
+  assert.match(node.stderr, /backend "tensorflow" is not available: @tensorflow\/tfjs-node is not installed; install it with "AEM: Set Up Backend" or `npm install @tensorflow\/tfjs-node` \(its install downloads libtensorflow/);
 });
 
 test('invalid data exits 2 before training, naming the slide and the fix', () => {

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseEngineEventLine, type EngineEvent } from '../../src/protocol/events.js';
+import { parseEngineEventLine, parseMetricsLines, type EngineEvent } from '../../src/protocol/events.js';
+import { attentionEntropy } from '../../src/trainer/attentionStats.js';
 import { readTensorPack } from '../../src/trainer/tensorPack.js';
 import { projectRoot } from '../helpers/paths.js';
 
@@ -41,13 +42,31 @@ test('model.arch "mha" trains through the CLI and saves per-head attention', () 
   const runsDir = path.join(work, '.aem', 'runs', 'mha');
   const [runDir] = readdirSync(runsDir);
   assert.ok(runDir);
-  const metrics = readFileSync(path.join(runsDir, runDir, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { split: string; entropy: number });
+  const metrics = parseMetricsLines(readFileSync(path.join(runsDir, runDir, 'metrics.jsonl'), 'utf8'));
+  assert.equal(metrics.length, 6, 'every line follows the protocol');
   const test0 = metrics.find((m) => m.split === 'test');
-  assert.ok(test0 && Number.isFinite(test0.entropy) && test0.entropy > 0);
-  const pack = readTensorPack<{ slides: { slideId: string; heads: number; n: number }[] }>(path.join(runsDir, runDir, 'attention-best.pack'));
+  assert.ok(test0 && test0.split === 'test' && Number.isFinite(test0.entropy) && test0.entropy > 0);
+  const pack = readTensorPack<{ epoch: number; slides: { slideId: string; split: string; heads: number; n: number }[] }>(path.join(runsDir, runDir, 'attention-best.pack'));
   const slides = pack.meta.slides;
   assert.ok(slides.length > 0);
   for (const s of slides) assert.equal(s.heads, 4, `${s.slideId}: attention of every head`);
+  // The pack holds each head's own row: the test slides' rows give the best epoch's per-head metrics.
+  const best = metrics.find((m) => m.split === 'test' && m.epoch === pack.meta.epoch);
+  assert.ok(best && best.split === 'test' && best.perHead, 'the test line of the best epoch has perHead');
+  assert.equal(best.perHead.row, 'head');
+  const testSlides = slides.filter((s) => s.split === 'test');
+  const perHead = [0, 1, 2, 3].map((h) => {
+    let entropy = 0;
+    for (const s of testSlides) {
+      const rows = pack.arrays.get(`attention/${s.slideId}`)?.data as Float32Array;
+      assert.equal(rows.length, 4 * s.n);
+      entropy += attentionEntropy(rows.subarray(h * s.n, (h + 1) * s.n));
+    }
+    return entropy / testSlides.length;
+  });
+  perHead.forEach((e, h) => assert.ok(Math.abs(e - (best.perHead?.entropy[h] as number)) < 1e-9, `head ${h}: pack ${e} vs metrics ${String(best.perHead?.entropy[h])}`));
+  assert.ok(new Set(perHead.map((e) => e.toFixed(6))).size > 1, `the heads differ: ${perHead.join(', ')}`);
+  assert.ok(Math.abs(best.entropy - perHead.reduce((a, b) => a + b, 0) / 4) < 1e-9, 'entropy is the mean over heads');
 });
 
 test('model.arch "dsmil" trains through the CLI and saves per-class attention', () => {
@@ -110,6 +129,11 @@ test('model.arch "acmil" trains through the CLI, saves every branch\'s attention
   assert.match(note.message, /^slide \S+ has (\d+) instances, fewer than model\.maskedInstances 30: ACMIL masks (\d+) of its top \1 per branch/);
   const { runDir, metrics } = metricsOf('acmil');
   for (const m of metrics) assert.deepEqual(Object.keys(m.terms ?? {}).sort(), ['branches', 'diversity'], JSON.stringify(m));
+  for (const m of metrics.filter((l) => l.split !== 'train')) {
+    const perHead = (m as { perHead?: { row: string; entropy: number[] } }).perHead;
+    assert.equal(perHead?.row, 'branch', `${m.split}: entropy per branch`);
+    assert.equal(perHead?.entropy.length, 3);
+  }
   const pack = readTensorPack<{ slides: { slideId: string; heads: number }[] }>(path.join(runDir, 'attention-best.pack'));
   for (const s of pack.meta.slides) assert.equal(s.heads, 3, `${s.slideId}: one attention row per branch`);
 });
@@ -189,6 +213,7 @@ test('model.arch "dtfd" trains through the CLI: tier-1 CE as a metric, one atten
     const tier1 = m.terms?.['tier1'];
     assert.ok(tier1 !== undefined && Number.isFinite(tier1) && tier1 > 0, `${m.split}: tier1 ${JSON.stringify(m.terms)}`);
   }
+  assert.ok(metrics.every((m) => !('perHead' in m)), 'pseudo-bags are a fresh partition of each bag: no per-row metrics');
   const pack = readTensorPack<{ slides: { slideId: string; heads: number; n: number }[] }>(path.join(runDir, 'attention-best.pack'));
   assert.ok(pack.meta.slides.some((s) => s.n < 40), 'the preset has bags smaller than the pseudo-bags');
   for (const s of pack.meta.slides) {

@@ -61,6 +61,11 @@ test('the tree says queued with SLURM\'s reason, where a run trains, and a faile
   const view = parseQueueAnswer(queueAnswer([requeued])).get(`/runs/exp/${requeued.jobId}`) as SlurmView;
   assert.equal(runDescription(record('stopped', { epochsDone: 3 }), undefined, view), 'stopped · 3/12 epochs · SLURM pending (BeginTime)');
   assert.match(runTooltip(record('stopped'), view), /restarts: 1/);
+  // Done or failed while the task is still RUNNING (it is exiting): the node is not added.
+  const exiting = views.get('/runs/exp/1_1');
+  assert.equal(exiting?.state, 'RUNNING');
+  assert.equal(runDescription(record('done', { bestTestAuroc: 0.514 }), undefined, exiting), 'done · test AUROC 0.514');
+  assert.equal(runDescription(record('failed', { epochsDone: 4 }), undefined, exiting), 'failed · 4/12 epochs');
   // Done and COMPLETED: nothing to add.
   assert.equal(runDescription(record('done', { bestTestAuroc: 0.9 }), undefined, { ...view, state: 'COMPLETED', reason: null }), 'done · test AUROC 0.900');
 });

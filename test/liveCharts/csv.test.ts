@@ -33,4 +33,18 @@ describe('live charts CSV', () => {
     assert.equal(lines.length, 4);
     assert.ok(csv.endsWith('\n'));
   });
+
+  it('adds the test entropy of each head of multi-head runs, empty for a run without heads', () => {
+    const perHead = (entropy: number[]) => ({ row: 'head', entropy, entropyNormalised: entropy.map((v) => v / 4), topkKs: [1], topk: entropy.map(() => [0.5]) });
+    const csv = buildChartsCsv([
+      { run: { runId: 'mha', experiment: 'x', configLabel: 'c', seed: 0 }, epochs: [{ ...epoch(0, 0.7, 0.8, [0.5]), testPerHead: perHead([1, 2]) }], topkKs: [1], bestEpoch: 0 },
+      { run: { runId: 'abmil', experiment: 'x', configLabel: 'c', seed: 0 }, epochs: [epoch(0, 0.7, 0.8, [0.5])], topkKs: [1], bestEpoch: 0 },
+    ]);
+    const [header, mha, abmil] = csv.trimEnd().split('\n').map((l) => l.split(','));
+    assert.ok(header && mha && abmil);
+    const at = (row: string[], name: string) => row[header.indexOf(name)];
+    assert.deepEqual(header.slice(header.indexOf('bags_per_second') + 1), ['test_entropy_head1', 'test_entropy_head2', 'test_entropy_normalised_head1', 'test_entropy_normalised_head2', 'test_top1']);
+    assert.deepEqual(['test_entropy_head1', 'test_entropy_head2', 'test_entropy_normalised_head2', 'test_top1'].map((n) => at(mha, n)), ['1', '2', '0.5', '0.5']);
+    assert.deepEqual(['test_entropy_head1', 'test_entropy_normalised_head2', 'test_top1'].map((n) => at(abmil, n)), ['', '', '0.5']);
+  });
 });

@@ -56,4 +56,18 @@ describe('live charts protocol', () => {
     assert.equal(parseHostMessage({ type: 'epoch', runId: epoch.runId, point: { ...point, val: { ...point.val, f1: 'high' } }, bestEpoch: 0 }).ok, false);
     assert.equal(parseHostMessage({ type: 'init', v: 1, smoothing: 1.5, runs: [] }).ok, false);
   });
+
+  it('an epoch of a multi-head run carries the test metrics per head to the charts; a single-head one none', () => {
+    const epoch = recordedEvents('mha-events.jsonl').find((e) => e.type === 'epoch');
+    assert.ok(epoch?.type === 'epoch' && epoch.test.perHead);
+    const point = chartEpochOf(epoch.train, epoch.val, epoch.test);
+    assert.deepEqual(point.testPerHead, epoch.test.perHead);
+    assert.equal(point.testPerHead?.entropy.length, 4);
+    assert.ok(parseHostMessage({ type: 'epoch', runId: epoch.runId, point, bestEpoch: epoch.bestEpoch }).ok);
+    const broken = { ...point, testPerHead: { ...epoch.test.perHead, entropy: ['a'] } };
+    assert.equal(parseHostMessage({ type: 'epoch', runId: epoch.runId, point: broken, bestEpoch: 0 }).ok, false);
+    const single = recordedEvents().find((e) => e.type === 'epoch');
+    assert.ok(single?.type === 'epoch');
+    assert.equal('testPerHead' in chartEpochOf(single.train, single.val, single.test), false);
+  });
 });

@@ -143,12 +143,15 @@ export interface PanelDescription {
   hidden: string[];
   smoothing: number;
   normalisedEntropy: boolean;
+  /** 0-based heads whose lines are toggled on. */
+  heads: number[];
+  headToggles: { head: number; label: string; checked: boolean }[];
   topkEpoch: number | null;
   slider: { min: number; max: number; value: number; label: string };
   colours: Record<string, string>;
   header: string[];
   charts: Record<string, DatasetView[]>;
-  topk: { runId: string; role: 'current' | 'faded' | 'best'; epoch: number | null; hidden: boolean; colour: string; points: [number, number | null][] }[];
+  topk: { runId: string; role: 'current' | 'faded' | 'best' | 'head'; epoch: number | null; head?: number; hidden: boolean; colour: string; points: [number, number | null][] }[];
   /** Drawn [min, max] of each axis, per chart. */
   axes: Record<string, Record<string, [number, number]>>;
   chartCount: number;

@@ -1,5 +1,6 @@
 // What each per-epoch chart draws. Line style tells the split: test solid, val dashed, train dotted.
 import type { EpochChartSpec } from './epochChart.js';
+import { HEAD_LINE_ALPHA, headLabel, latestPerHead } from './headLines.js';
 import type { StoredEpoch } from './runSeries.js';
 
 /** The names of the model terms a run's epochs report, in the order they first appear. */
@@ -60,5 +61,22 @@ export const EPOCH_CHARTS: EpochChartSpec[] = [
       { key: 'test', label: 'test entropy', style: 'solid', value: (e, v) => (v.normalisedEntropy ? e.test.entropyNormalised : e.test.entropy), smooth: true, axis: 'y' },
       { key: 'lambda', label: 'λ', style: 'dotted', value: (e) => e.lambda, smooth: false, axis: 'y2', width: 1 },
     ],
+    // A thin line per toggled head of a multi-head run, beside the mean over heads ("test").
+    runSeries: (run, view) => {
+      const perHead = latestPerHead(run);
+      if (!perHead) return [];
+      return view.shownHeads
+        .filter((h) => h < perHead.entropy.length)
+        .map((h) => ({
+          key: `head:${h}`,
+          label: `test entropy ${headLabel(perHead.row, h)}`,
+          style: 'solid',
+          value: (e, v) => (v.normalisedEntropy ? e.testPerHead?.entropyNormalised[h] : e.testPerHead?.entropy[h]) ?? null,
+          smooth: true,
+          axis: 'y',
+          width: 1,
+          alpha: HEAD_LINE_ALPHA,
+        }));
+    },
   },
 ];

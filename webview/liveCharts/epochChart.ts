@@ -6,12 +6,14 @@ import { axisRanges, axisStyle, baseOptions, createLineChart, DASHES, frames, sc
 import { attachHoverReadout } from './hoverReadout.js';
 import { attachLines, emptyExtent, niceLimits, widen, type Extent, type SeriesLine } from './seriesLayer.js';
 import type { RunSeries, StoredEpoch } from './runSeries.js';
-import type { ChartTheme } from './theme.js';
+import { withAlpha, type ChartTheme } from './theme.js';
 
 export interface ViewContext {
   theme: ChartTheme;
   smoothing: number;
   normalisedEntropy: boolean;
+  /** 0-based heads whose own lines the entropy and top-k charts add (the head toggles). */
+  shownHeads: readonly number[];
   colourOf(runId: string): string;
   isHidden(runId: string): boolean;
 }
@@ -24,6 +26,8 @@ export interface SeriesSpec {
   smooth: boolean;
   axis: 'y' | 'y2';
   width?: number;
+  /** Opacity of the run's colour for this line (default opaque). */
+  alpha?: number;
 }
 
 export interface EpochChartSpec {
@@ -33,8 +37,8 @@ export interface EpochChartSpec {
   y2Title?: string;
   yRange?: { min: number; max: number };
   series: SeriesSpec[];
-  /** Series that depend on what a run reports (the loss chart's model terms); their keys tell them apart. */
-  runSeries?(run: RunSeries): SeriesSpec[];
+  /** Series that depend on what a run reports (the loss chart's model terms, the entropy chart's heads); their keys tell them apart. */
+  runSeries?(run: RunSeries, view: ViewContext): SeriesSpec[];
 }
 
 interface LineState {
@@ -80,7 +84,7 @@ export class EpochChart {
             runId: run.runId,
             key: series.key,
             label: `${run.info.title} · ${series.label}`,
-            colour,
+            colour: series.alpha === undefined ? colour : withAlpha(colour, series.alpha),
             dash: DASHES[series.style],
             width: series.width ?? (series.style === 'solid' ? 2 : 1.5),
             axis: series.axis,
@@ -143,7 +147,7 @@ export class EpochChart {
   }
 
   private seriesOf(run: RunSeries): SeriesSpec[] {
-    return [...this.spec.series, ...(this.spec.runSeries?.(run) ?? [])];
+    return [...this.spec.series, ...(this.spec.runSeries?.(run, this.view) ?? [])];
   }
 
   private push(state: LineState, e: StoredEpoch): void {

@@ -12,6 +12,7 @@ import { LIVE_CHARTS_PROTOCOL_VERSION, type ChartRunInfo, type HostMessage } fro
 import { frames } from './chartSetup.js';
 import { EPOCH_CHARTS } from './chartSpecs.js';
 import { EpochChart, type ViewContext } from './epochChart.js';
+import { headLabel, headToggles } from './headLines.js';
 import type { HostBridge } from './hostBridge.js';
 import { readPanelState, type PanelState } from './panelState.js';
 import { RunHeader } from './runHeader.js';
@@ -45,6 +46,8 @@ export class LiveChartsPanel {
   private readonly smoothingInput: HTMLInputElement;
   private readonly smoothingLabel: HTMLElement;
   private readonly normalisedBox: VscodeCheckbox;
+  private readonly headsField: HTMLElement;
+  private readonly headsLabel: HTMLElement;
   private readonly topkSlider: HTMLInputElement;
   private readonly topkLabel: HTMLElement;
   private readonly empty: HTMLElement;
@@ -66,6 +69,9 @@ export class LiveChartsPanel {
       get normalisedEntropy() {
         return state().normalisedEntropy;
       },
+      get shownHeads() {
+        return state().heads;
+      },
       colourOf: (runId) => this.colours.colour(runId, this.view.theme.palette),
       isHidden: (runId) => this.state.hidden.includes(runId),
     };
@@ -77,6 +83,10 @@ export class LiveChartsPanel {
     this.smoothingInput.addEventListener('input', () => this.setSmoothing(Number(this.smoothingInput.value)));
     this.normalisedBox = element('vscode-checkbox', { className: 'normalised', label: 'Entropy ÷ log N' }) as VscodeCheckbox;
     this.normalisedBox.addEventListener('change', () => this.setNormalised(this.normalisedBox.checked));
+    // One checkbox per head (branch, class) of the shown multi-head runs; hidden when none has heads.
+    this.headsLabel = element('span', { className: 'field-label' });
+    this.headsField = element('div', { className: 'field heads-field', role: 'group', title: 'Add a line per head to the entropy and top-k charts (the thick line is the mean over heads)' }, this.headsLabel);
+    this.headsField.hidden = true;
     const csvButton = element('vscode-button', { className: 'export-csv', title: 'Save the data of the shown runs as CSV' }, 'Export CSV');
     csvButton.setAttribute('secondary', '');
     csvButton.addEventListener('click', () => this.exportCsv());
@@ -87,11 +97,12 @@ export class LiveChartsPanel {
       element('label', { className: 'field runs-field' }, element('span', { className: 'field-label' }, 'Runs'), this.picker),
       element('label', { className: 'field smoothing-field' }, element('span', { className: 'field-label' }, 'Smoothing'), this.smoothingInput, this.smoothingLabel),
       this.normalisedBox,
+      this.headsField,
       csvButton,
     );
     const headerHost = element('div', { className: 'run-header' });
     this.header = new RunHeader(headerHost, (runId) => this.toggleRun(runId));
-    const key = element('div', { className: 'line-key' }, 'test ─── · val ‒ ‒ ‒ · train ····· · model loss terms (test) ─ · ─ · best epoch ┆ (per-run colour)');
+    const key = element('div', { className: 'line-key' }, 'test ─── · val ‒ ‒ ‒ · train ····· · model loss terms (test) ─ · ─ · a head (test, toggled) thin ─── · best epoch ┆ (per-run colour)');
     this.empty = element('div', { className: 'empty' }, 'No run shown. Pick runs above, or run "AEM: Show Live Charts" on a run.');
     this.notice = element('div', { className: 'notice', role: 'status' });
     const grid = element('div', { className: 'chart-grid' });
@@ -183,6 +194,8 @@ export class LiveChartsPanel {
       hidden: [...this.state.hidden],
       smoothing: this.view.smoothing,
       normalisedEntropy: this.state.normalisedEntropy,
+      heads: [...this.state.heads],
+      headToggles: Array.from(this.headsField.querySelectorAll<VscodeCheckbox>('vscode-checkbox.head-toggle')).map((box) => ({ head: Number(box.dataset.head), label: box.label, checked: box.checked })),
       topkEpoch: this.topk.selectedEpoch,
       slider: { min: Number(this.topkSlider.min), max: Number(this.topkSlider.max), value: Number(this.topkSlider.value), label: this.topkLabel.textContent },
       colours: Object.fromEntries(this.series.map((s) => [s.runId, this.view.colourOf(s.runId)])),
@@ -253,6 +266,31 @@ export class LiveChartsPanel {
     for (const chart of this.epochCharts) if (chart.spec.id === 'entropy') chart.setRuns(this.series);
   }
 
+  private setHeadShown(head: number, on: boolean): void {
+    const others = this.state.heads.filter((h) => h !== head);
+    this.state.heads = on ? [...others, head].sort((a, b) => a - b) : others;
+    this.saveState();
+    for (const chart of this.epochCharts) if (chart.spec.id === 'entropy') chart.setRuns(this.series);
+    this.topk.redraw();
+  }
+
+  /** One checkbox per head of the shown runs, rebuilt only when their number or kind changes. */
+  private renderHeadToggles(): void {
+    const { row, count } = headToggles(this.series);
+    const signature = `${row}:${count}`;
+    if (this.headsField.dataset.signature === signature) return;
+    this.headsField.dataset.signature = signature;
+    this.headsField.hidden = count === 0;
+    this.headsLabel.textContent = row === 'class' ? 'Classes' : `${row[0]?.toUpperCase() ?? ''}${row.slice(1)}s`;
+    const boxes = Array.from({ length: count }, (_, h) => {
+      const box = element('vscode-checkbox', { className: 'head-toggle', label: headLabel(row, h), checked: this.state.heads.includes(h) }) as VscodeCheckbox;
+      box.dataset.head = String(h);
+      box.addEventListener('change', () => this.setHeadShown(h, box.checked));
+      return box;
+    });
+    this.headsField.replaceChildren(this.headsLabel, ...boxes);
+  }
+
   private setTopkEpoch(epoch: number): void {
     const max = Number(this.topkSlider.max);
     this.state.topkEpoch = epoch >= max ? null : epoch;
@@ -284,6 +322,7 @@ export class LiveChartsPanel {
       this.bridge.post({ type: 'drawn', runs: drawn });
     }
     this.empty.hidden = this.series.length > 0;
+    this.renderHeadToggles();
     this.syncTopkSlider();
     this.renderHeader();
   }

@@ -3,6 +3,7 @@
 import { logSpacedIndices } from '../../src/liveCharts/topk.js';
 import { upsertEpoch } from '../../src/liveCharts/points.js';
 import type { CsvEpoch } from '../../src/liveCharts/csv.js';
+import type { PerHeadAttention } from '../../src/protocol/events.js';
 import type { ChartEpoch, ChartRunInfo, RunProgress } from '../../src/protocol/liveCharts.js';
 
 export const TOPK_POINTS = 160;
@@ -17,6 +18,9 @@ export class RunSeries {
   private topkLength = -1;
   bestEpoch: number | null = null;
   progress: RunProgress | null = null;
+  /** The per-head metrics of the latest epoch that has them (multi-head runs), and that epoch. */
+  perHead: PerHeadAttention | undefined;
+  private perHeadEpoch = -1;
 
   constructor(public info: ChartRunInfo) {}
 
@@ -26,6 +30,8 @@ export class RunSeries {
 
   reset(epochs: readonly ChartEpoch[], bestEpoch: number | null): void {
     this.epochs = [];
+    this.perHead = undefined;
+    this.perHeadEpoch = -1;
     for (const e of epochs) upsertEpoch(this.epochs, this.store(e));
     this.bestEpoch = bestEpoch;
   }
@@ -49,6 +55,10 @@ export class RunSeries {
   }
 
   private store(point: ChartEpoch): StoredEpoch {
+    if (point.testPerHead && point.epoch >= this.perHeadEpoch) {
+      this.perHead = point.testPerHead;
+      this.perHeadEpoch = point.epoch;
+    }
     const length = point.testTopk.length;
     if (length !== this.topkLength) {
       this.topkLength = length;

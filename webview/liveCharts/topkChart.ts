@@ -1,21 +1,24 @@
 // The top-k cumulative attention chart: for each run the curve over k (log scale) at the chosen epoch,
-// a few earlier epochs fading behind it, and the best epoch's curve dashed. Only FADED_CURVES + 2
-// curves per run are ever drawn, whatever the number of epochs; moving the slider re-reads the stored
-// curves.
+// a few earlier epochs fading behind it, the best epoch's curve dashed, and a thin curve per toggled
+// head at the chosen epoch (multi-head runs). Only FADED_CURVES + 2 curves per run plus the toggled
+// heads are ever drawn, whatever the number of epochs; moving the slider re-reads the stored curves.
 import { axisRanges, axisStyle, baseOptions, createLineChart, DASHES, frames, logTickLabel, scaleOptions, type LineChart } from './chartSetup.js';
 import type { ViewContext } from './epochChart.js';
 import type { RunSeries, StoredEpoch } from './runSeries.js';
 import { attachHoverReadout } from './hoverReadout.js';
+import { HEAD_LINE_ALPHA, headLabel } from './headLines.js';
 import { attachLines, type SeriesLine } from './seriesLayer.js';
 import { withAlpha } from './theme.js';
 
 export const FADED_CURVES = 3;
 
-type CurveRole = 'current' | 'faded' | 'best';
+type CurveRole = 'current' | 'faded' | 'best' | 'head';
 
 interface Curve {
   role: CurveRole;
   epoch: number;
+  /** 0-based head of a 'head' curve. */
+  head?: number;
   line: SeriesLine;
 }
 
@@ -85,6 +88,28 @@ export class TopkChart {
           },
         });
       }
+      const perHead = current.testPerHead;
+      for (const h of perHead ? this.view.shownHeads : []) {
+        const ys = perHead?.topk[h];
+        if (!perHead || !ys) continue;
+        this.curves.push({
+          role: 'head',
+          epoch: current.epoch,
+          head: h,
+          line: {
+            runId: run.runId,
+            key: `head:${h}`,
+            label: `${run.info.title} · epoch ${current.epoch + 1} · ${headLabel(perHead.row, h)}`,
+            colour: withAlpha(colour, HEAD_LINE_ALPHA),
+            dash: DASHES.solid,
+            width: 1,
+            axis: 'y',
+            hidden,
+            xs: perHead.topkKs,
+            ys,
+          },
+        });
+      }
     }
     const x = scaleOptions(this.chart).x;
     if (x && x.max === maxK && !this.layoutStale) {
@@ -96,11 +121,12 @@ export class TopkChart {
     this.chart.update('none');
   };
 
-  describe(): { runId: string; role: CurveRole; epoch: number | null; hidden: boolean; colour: string; points: [number, number | null][] }[] {
+  describe(): { runId: string; role: CurveRole; epoch: number | null; head?: number; hidden: boolean; colour: string; points: [number, number | null][] }[] {
     return this.curves.map((c) => ({
       runId: c.line.runId,
       role: c.role,
       epoch: c.epoch + 1,
+      ...(c.head !== undefined ? { head: c.head } : {}),
       hidden: c.line.hidden,
       colour: c.line.colour,
       points: c.line.xs.map((x, i) => [x, c.line.ys[i] ?? null]),

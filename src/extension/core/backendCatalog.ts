@@ -1,5 +1,5 @@
 // What each training backend needs and whether it is installed where the engine looks for it: the
-// extension's own node_modules, and the folder Set Up GPU Backend installs into. wasm and cpu list no
+// extension's own node_modules, and the folder Set Up Backend installs into. wasm and cpu list no
 // packages: they are bundled into the engine (dist/engine.mjs), so they are always there.
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -13,9 +13,9 @@ export interface BackendEntry {
 
 export const BACKEND_CATALOG: BackendEntry[] = [
   { name: 'auto', packages: [], needs: 'tries tensorflow-gpu, webgpu, tensorflow, wasm, cpu in that order, each only when installed, and says why it skipped each' },
-  { name: 'tensorflow-gpu', packages: ['@tensorflow/tfjs-node-gpu'], needs: 'an NVIDIA GPU with CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0); install with "AEM: Set Up GPU Backend"' },
-  { name: 'webgpu', packages: ['webgpu', '@tensorflow/tfjs-backend-webgpu'], needs: 'a GPU with a Vulkan, Metal or D3D12 driver and the webgpu (Dawn) + @tensorflow/tfjs-backend-webgpu packages; install with "AEM: Set Up GPU Backend"' },
-  { name: 'tensorflow', packages: ['@tensorflow/tfjs-node'], needs: '@tensorflow/tfjs-node, whose install downloads libtensorflow (needs the internet)' },
+  { name: 'tensorflow-gpu', packages: ['@tensorflow/tfjs-node-gpu'], needs: 'an NVIDIA GPU with CUDA 11.2 and cuDNN 8.1 (libcudart.so.11.0); install with "AEM: Set Up Backend"' },
+  { name: 'webgpu', packages: ['webgpu', '@tensorflow/tfjs-backend-webgpu'], needs: 'a GPU with a Vulkan, Metal or D3D12 driver and the webgpu (Dawn) + @tensorflow/tfjs-backend-webgpu packages; install with "AEM: Set Up Backend"' },
+  { name: 'tensorflow', packages: ['@tensorflow/tfjs-node'], needs: 'an x86-64 CPU and @tensorflow/tfjs-node (libtensorflow with oneDNN, every core), whose install downloads libtensorflow from storage.googleapis.com; install with "AEM: Set Up Backend"' },
   { name: 'wasm', packages: [], needs: 'nothing: bundled with AEM Studio (fast on CPU with SIMD)' },
   { name: 'cpu', packages: [], needs: 'nothing: bundled with AEM Studio (the slowest, always there)' },
 ];

@@ -54,7 +54,10 @@ export function slurmWords(view: SlurmView): string {
 
 export function runDescription(record: RunRecord, live: LiveRun | undefined, slurm?: SlurmView): string {
   const base = localDescription(record, live, slurm);
-  const words = slurm ? slurmWords(slurm) : '';
+  // The engine writes its summary before its SLURM task exits: a finished run whose task is still RUNNING
+  // is only exiting, and "on <node>" would outlive the run by a poll or more.
+  const exiting = slurm?.state === 'RUNNING' && (record.state === 'done' || record.state === 'failed');
+  const words = slurm && !exiting ? slurmWords(slurm) : '';
   return words ? `${base} · ${words}` : base;
 }
 

@@ -1,17 +1,20 @@
-// The fused WebGPU execution path of gated ABMIL: one submit per training step, losses summed on the
+// The fused WebGPU execution path of gated ABMIL and CLAM-SB: one submit per training step, losses summed on the
 // device and read back only when asked, bags kept resident on the device within a memory budget, and
 // evaluations batched into one read-back per flush.
 import type { Bag } from '../../data/types.js';
 import type { RegulariserKind } from '../lossTerms.js';
 import { abmilParamShapes } from '../models/abmil.js';
+import { clamParamShapes } from '../models/clam.js';
 import type { ModelShape } from '../models/types.js';
-import { emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from '../runner.js';
+import { addTermSums, emptyLosses, type LossSums, type TrainingRunner, type WeightsState } from '../runner.js';
 import type { BagEvaluation, Objective } from '../step.js';
-import { AbmilLayout, dimsOf } from './abmilLayout.js';
+import { GatedLayout, dimsOf } from './gatedLayout.js';
+import { FusedUnsupportedError } from './unsupported.js';
+
+export { FusedUnsupportedError };
 import type { FusedDevice } from './dawn.js';
-import { EVAL_SLOTS, FusedAbmil, LOSS_SLOTS } from './fusedAbmil.js';
+import { EVAL_SLOTS, FusedGatedMil, LOSS_SLOTS, type InstanceBranch } from './fusedGatedMil.js';
 import type { GemmKind } from './kernels/gemm.js';
-import { evalStride } from './kernels/head.js';
 
 /** Steps queued on the device before the host waits for the oldest. */
 const MAX_IN_FLIGHT = 2;
@@ -51,17 +54,22 @@ export interface FusedRunnerOptions {
   residentBytes: number;
   /** Forces one GEMM kind (tests); by default each product's kind follows from its widths. */
   gemmKind?: GemmKind;
+  /** CLAM-SB's instance clustering (with the first layer's bias); without it the model is gated ABMIL. */
+  instance?: InstanceBranch;
 }
 
 export class FusedRunner implements TrainingRunner {
-  readonly arch = 'abmil';
+  readonly arch: 'abmil' | 'clam_sb';
   readonly path = 'fused' as const;
   readonly lossesEachStep = false;
   readonly paramShapes: ReadonlyMap<string, number[]>;
-  readonly model: FusedAbmil;
+  readonly model: FusedGatedMil;
   private readonly device: GPUDevice;
-  private readonly layout: AbmilLayout;
+  private readonly layout: GatedLayout;
   private adamStep = 0;
+  /** Steps of each AdamW group (layout.groups): an instance classifier steps only when a step trains it. */
+  private groupCounts: number[];
+  private lastStepped: boolean[];
   private inFlight: Promise<unknown>[] = [];
   private readonly resident = new Map<string, Resident>();
   private hostRows32 = new Float32Array(0);
@@ -82,12 +90,18 @@ export class FusedRunner implements TrainingRunner {
     private readonly options: FusedRunnerOptions,
   ) {
     this.device = gpu.device;
-    this.layout = new AbmilLayout(dimsOf(options.shape));
-    this.model = new FusedAbmil(this.device, this.layout, options.regulariser, gpu.maxBinding, options.gemmKind);
-    this.paramShapes = new Map(Object.entries(abmilParamShapes(options.shape)));
+    const instance = options.instance;
+    this.arch = instance ? 'clam_sb' : 'abmil';
+    this.layout = instance ? GatedLayout.clam(dimsOf(options.shape)) : GatedLayout.abmil(dimsOf(options.shape));
+    this.model = new FusedGatedMil(this.device, this.layout, options.regulariser, gpu.maxBinding, options.gemmKind, instance);
+    this.paramShapes = new Map(
+      Object.entries(instance ? clamParamShapes({ ...options.shape, kSample: instance.kSample, instanceLoss: instance.loss, subtyping: instance.subtyping, bagWeight: instance.bagWeight }) : abmilParamShapes(options.shape)),
+    );
+    this.groupCounts = this.layout.groups.map(() => 0);
+    this.lastStepped = this.layout.groups.map(() => false);
     const read = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
     this.attentionStaging = this.device.createBuffer({ label: 'attention read-back', size: EVAL_ATTENTION_FLOATS * 4, usage: read });
-    this.outStaging = this.device.createBuffer({ label: 'eval read-back', size: EVAL_SLOTS * evalStride(this.layout.dims.c) * 4, usage: read });
+    this.outStaging = this.device.createBuffer({ label: 'eval read-back', size: EVAL_SLOTS * this.model.evalStride * 4, usage: read });
     this.lossStaging = this.device.createBuffer({ label: 'read-back', size: Math.max(LOSS_SLOTS * 16, this.layout.size * 4 * 3), usage: read });
     this.device.queue.writeBuffer(this.model.buffer('params'), 0, this.layout.pack(options.initial));
   }
@@ -96,7 +110,13 @@ export class FusedRunner implements TrainingRunner {
   static async create(gpu: FusedDevice, options: FusedRunnerOptions): Promise<FusedRunner> {
     if (options.shape.dropout > 0) throw new FusedUnsupportedError('model.dropout > 0');
     gpu.device.pushErrorScope('validation');
-    const runner = new FusedRunner(gpu, options);
+    let runner: FusedRunner;
+    try {
+      runner = new FusedRunner(gpu, options);
+    } catch (err) {
+      await gpu.device.popErrorScope();
+      throw err;
+    }
     const error = await gpu.device.popErrorScope();
     if (error) {
       runner.dispose();
@@ -172,7 +192,10 @@ export class FusedRunner implements TrainingRunner {
     if (this.unreadSteps === LOSS_SLOTS) this.carried = addLosses(this.carried, await this.readLosses());
     const x = this.features(bag, rows);
     this.adamStep += 1;
-    this.model.writeScalars({ n: x.n, label, lambda: objective.lambda, lr, weightDecay: this.options.weightDecay, adamStep: this.adamStep, train: true, slot: this.unreadSteps });
+    this.lastStepped = this.model.groupsStepped(label);
+    this.groupCounts = this.groupCounts.map((t, g) => (this.lastStepped[g] ? t + 1 : t));
+    const groupSteps = this.groupCounts.map((t, g) => (this.lastStepped[g] ? t : 0));
+    this.model.writeScalars({ n: x.n, label, lambda: objective.lambda, lr, weightDecay: this.options.weightDecay, adamStep: this.adamStep, train: true, slot: this.unreadSteps, groupSteps });
     this.unreadSteps += 1;
     this.submit((encoder) => {
       const pass = encoder.beginComputePass();
@@ -200,12 +223,15 @@ export class FusedRunner implements TrainingRunner {
     this.inFlight = [];
     const log = await this.readBack(this.lossStaging, count * 16);
     const sums = emptyLosses();
+    let instance = 0;
     for (let i = 0; i < count; i++) {
       sums.loss += log[i * 4] as number;
       sums.ce += log[i * 4 + 1] as number;
       sums.regulariser += log[i * 4 + 2] as number;
+      instance += log[i * 4 + 3] as number;
     }
     sums.bags = count;
+    if (this.options.instance) sums.terms = { instance };
     return sums;
   }
 
@@ -249,7 +275,7 @@ export class FusedRunner implements TrainingRunner {
     this.pending = [];
     const used = this.attentionUsed;
     this.attentionUsed = 0;
-    const stride = evalStride(this.layout.dims.c);
+    const stride = this.model.evalStride;
     try {
       this.submit((encoder) => encoder.copyBufferToBuffer(this.model.buffer('evalOut'), 0, this.outStaging, 0, pending.length * stride * 4));
       const [outputs, attention] = await Promise.all([this.readBack(this.outStaging, pending.length * stride * 4), this.readBack(this.attentionStaging, Math.max(4, used * 4))]);
@@ -260,7 +286,7 @@ export class FusedRunner implements TrainingRunner {
           probs: outputs.slice(o, o + c),
           total: outputs[o + 2 * c] as number,
           ce: outputs[o + 2 * c + 1] as number,
-          terms: {},
+          terms: this.options.instance ? { instance: outputs[o + 2 * c + 3] as number } : {},
           regulariser: outputs[o + 2 * c + 2] as number,
           attention: attention.slice(p.offset, p.offset + p.n),
           heads: 1,
@@ -272,15 +298,19 @@ export class FusedRunner implements TrainingRunner {
     }
   }
 
-  /** Logits of the pending evaluations, slot by slot (for the parity tests). */
-  async readFlat(name: 'params' | 'grads' | 's' | 'stats' | 'evalOut', floats: number): Promise<Float32Array> {
+  /** Values of one of the device buffers (for the parity tests; instIds holds u32 values). */
+  async readFlat(name: 'params' | 'grads' | 's' | 'stats' | 'evalOut' | 'instIds', floats: number): Promise<Float32Array> {
     this.submit((encoder) => encoder.copyBufferToBuffer(this.model.buffer(name), 0, this.lossStaging, 0, floats * 4));
     return this.readBack(this.lossStaging, floats * 4);
   }
 
-  /** Named gradients of the last step (for the parity tests). */
+  /** Named gradients of the last step (for the parity tests); a parameter the step gave none is absent. */
   async gradients(): Promise<Map<string, Float32Array>> {
-    return this.layout.unpack(await this.readFlat('grads', this.layout.size));
+    const all = this.layout.unpack(await this.readFlat('grads', this.layout.size));
+    this.layout.groups.forEach((g, i) => {
+      if (!this.lastStepped[i]) for (const name of g.names) all.delete(name);
+    });
+    return all;
   }
 
   async exportState(): Promise<WeightsState> {
@@ -292,8 +322,10 @@ export class FusedRunner implements TrainingRunner {
       encoder.copyBufferToBuffer(this.model.buffer('m2'), 0, this.lossStaging, 2 * P * 4, P * 4);
     });
     const all = await this.readBack(this.lossStaging, 3 * P * 4);
+    const lagging = this.layout.groups.flatMap((g, i) => ((this.groupCounts[i] as number) === this.adamStep ? [] : g.names.map((name) => [name, this.groupCounts[i] as number] as const)));
     return {
       step: this.adamStep,
+      ...(lagging.length > 0 ? { paramSteps: new Map(lagging) } : {}),
       params: this.layout.unpack(all.subarray(0, P)),
       m: this.layout.unpack(all.subarray(P, 2 * P)),
       v: this.layout.unpack(all.subarray(2 * P, 3 * P)),
@@ -306,6 +338,11 @@ export class FusedRunner implements TrainingRunner {
     q.writeBuffer(this.model.buffer('m1'), 0, this.layout.pack(state.m));
     q.writeBuffer(this.model.buffer('m2'), 0, this.layout.pack(state.v));
     this.adamStep = state.step;
+    this.groupCounts = this.layout.groups.map((g) => {
+      const steps = g.names.map((name) => state.paramSteps?.get(name) ?? state.step);
+      if (steps.some((t) => t !== steps[0])) throw new Error(`checkpoint: the parameters ${g.names.join(', ')} have different AdamW step counts, which the fused path keeps as one`);
+      return steps[0] as number;
+    });
   }
 
   /** Bytes of bag features kept on the device. */
@@ -323,12 +360,8 @@ export class FusedRunner implements TrainingRunner {
   }
 }
 
-const addLosses = (a: LossSums, b: LossSums): LossSums => ({ loss: a.loss + b.loss, ce: a.ce + b.ce, regulariser: a.regulariser + b.regulariser, bags: a.bags + b.bags });
-
-/** A model or option the fused path does not implement; the message says what to change. */
-export class FusedUnsupportedError extends Error {
-  constructor(readonly feature: string) {
-    super(`the fused WebGPU path does not support ${feature}: set compute.gpuPath to "tfjs" (needs @tensorflow/tfjs-backend-webgpu) or change that setting`);
-    this.name = 'FusedUnsupportedError';
-  }
+function addLosses(a: LossSums, b: LossSums): LossSums {
+  const sums: LossSums = { loss: a.loss + b.loss, ce: a.ce + b.ce, regulariser: a.regulariser + b.regulariser, bags: a.bags + b.bags };
+  if (a.terms || b.terms) sums.terms = addTermSums(addTermSums({}, a.terms), b.terms);
+  return sums;
 }

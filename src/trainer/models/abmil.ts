@@ -6,9 +6,9 @@
 // attention is the shared block in layers/gatedAttention.ts.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../../util/seededRandom.js';
-import { gatedAttention, gatedAttentionBackward, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
+import { gatedAttention, gatedAttentionBackward, gatedAttentionWeightsOf, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
 import type { ForwardOptions, MilForward, MilModel, ModelShape } from './types.js';
-import { paramVariables } from './layers/params.js';
+import { paramReader, paramVariables, type ParamReader } from './layers/params.js';
 
 export const ABMIL_PARAM_NAMES = [
   'reduce.weight',
@@ -70,6 +70,7 @@ interface AbmilCache {
 export class GatedAbmil implements MilModel {
   readonly arch = 'abmil';
   readonly params: ReadonlyMap<string, tf.Variable>;
+  private readonly read: ParamReader<(typeof ABMIL_PARAM_NAMES)[number]>;
 
   constructor(
     readonly shape: ModelShape,
@@ -78,20 +79,15 @@ export class GatedAbmil implements MilModel {
     const shapes = abmilParamShapes(shape);
     const params = paramVariables('ABMIL', ABMIL_PARAM_NAMES, shapes, initial);
     this.params = params;
-  }
-
-  private p(name: (typeof ABMIL_PARAM_NAMES)[number]): tf.Variable {
-    return this.params.get(name) as tf.Variable;
+    this.read = paramReader<(typeof ABMIL_PARAM_NAMES)[number]>('ABMIL', params);
   }
 
   private attentionWeights(): GatedAttentionWeights {
-    const w = (name: (typeof ABMIL_PARAM_NAMES)[number]) => this.p(name) as tf.Tensor2D;
-    const b = (name: (typeof ABMIL_PARAM_NAMES)[number]) => this.p(name) as tf.Tensor1D;
-    return { vW: w('V.weight'), vB: b('V.bias'), uW: w('U.weight'), uB: b('U.bias'), wW: w('w.weight'), wB: b('w.bias') };
+    return gatedAttentionWeightsOf(this.read, { v: 'V', u: 'U', w: 'w' }, { weight: 'weight', bias: 'bias' });
   }
 
   forward(x: tf.Tensor2D, options: ForwardOptions): MilForward {
-    let h: tf.Tensor2D = tf.fused.matMul({ a: x, b: this.p('reduce.weight') as tf.Tensor2D, activation: 'relu' }) as tf.Tensor2D;
+    let h: tf.Tensor2D = tf.fused.matMul({ a: x, b: this.read.matrix('reduce.weight'), activation: 'relu' }) as tf.Tensor2D;
     let dropoutMask: tf.Tensor2D | undefined;
     if (options.training && this.shape.dropout > 0) {
       dropoutMask = this.dropoutMask([h.shape[0], h.shape[1]], options.random);
@@ -101,7 +97,7 @@ export class GatedAbmil implements MilModel {
     const scores = tf.reshape(gated.scores, [1, -1]) as tf.Tensor2D;
     const attention = tf.softmax(scores) as tf.Tensor2D;
     const z = tf.matMul(attention, h) as tf.Tensor2D;
-    const logits = tf.reshape(tf.fused.matMul({ a: z, b: this.p('cls.weight') as tf.Tensor2D, bias: this.p('cls.bias') }), [-1]) as tf.Tensor1D;
+    const logits = tf.reshape(tf.fused.matMul({ a: z, b: this.read.matrix('cls.weight'), bias: this.read.vector('cls.bias') }), [-1]) as tf.Tensor1D;
     const cache: AbmilCache = { x, h, gated: gated.cache, attention, z, ...(dropoutMask ? { dropoutMask } : {}) };
     return { logits, scores, cache };
   }
@@ -114,7 +110,7 @@ export class GatedAbmil implements MilModel {
     // z and dz are single rows: their transposes are reshapes (no copy kernel).
     grads.set('cls.weight', tf.matMul(tf.reshape(c.z, [-1, 1]), dLogitsRow));
     grads.set('cls.bias', dLogits);
-    const dz = tf.matMul(dLogitsRow, tf.transpose(this.p('cls.weight') as tf.Tensor2D)); // [1, Hd]
+    const dz = tf.matMul(dLogitsRow, tf.transpose(this.read.matrix('cls.weight'))); // [1, Hd]
 
     // z = a h: gradient to h is the outer product a^T dz, to a is h dz^T.
     const attentionCol = tf.reshape(c.attention, [-1, 1]);

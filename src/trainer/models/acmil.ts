@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { dense, dropoutMask, linearInit } from './layers/dense.js';
-import { gatedAttention, gatedAttentionBackward, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
+import { gatedAttention, gatedAttentionBackward, gatedAttentionWeightsOf, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
-import { paramVariables } from './layers/params.js';
+import { paramReader, paramVariables, type ParamReader } from './layers/params.js';
 
 export interface AcmilShape {
   inputDim: number;
@@ -100,6 +100,7 @@ interface AcmilCache {
 export class Acmil implements MilModel {
   readonly arch = 'acmil';
   readonly params: ReadonlyMap<string, tf.Variable>;
+  private readonly read: ParamReader;
 
   constructor(
     readonly shape: AcmilShape,
@@ -108,18 +109,11 @@ export class Acmil implements MilModel {
     const shapes = acmilParamShapes(shape);
     const params = paramVariables('ACMIL', acmilParamNames(shape.branches), shapes, initial);
     this.params = params;
-  }
-
-  private w(name: string): tf.Tensor2D {
-    return this.params.get(name) as tf.Tensor as tf.Tensor2D;
-  }
-
-  private b(name: string): tf.Tensor1D {
-    return this.params.get(name) as tf.Tensor as tf.Tensor1D;
+    this.read = paramReader('ACMIL', params);
   }
 
   private attentionWeights(): GatedAttentionWeights {
-    return { vW: this.w('attn_V.w'), vB: this.b('attn_V.b'), uW: this.w('attn_U.w'), uB: this.b('attn_U.b'), wW: this.w('attn_w.w'), wB: this.b('attn_w.b') };
+    return gatedAttentionWeightsOf(this.read, { v: 'attn_V', u: 'attn_U', w: 'attn_w' }, { weight: 'w', bias: 'b' });
   }
 
   /** Training masks from the run's random source; evaluation masks nothing. */
@@ -145,7 +139,7 @@ export class Acmil implements MilModel {
   forwardMasked(x: tf.Tensor2D, options: ForwardOptions, maskOf: ((scores: tf.Tensor2D) => tf.Tensor2D | undefined) | undefined): MilForward {
     const { branches, nClasses, dropout } = this.shape;
     const n = x.shape[0];
-    let h = dense(x, this.w('reduce.w'), undefined, 'relu');
+    let h = dense(x, this.read.matrix('reduce.w'), undefined, 'relu');
     let mask: tf.Tensor2D | undefined;
     if (options.training && dropout > 0) {
       if (!options.random) throw new Error('ACMIL: dropout needs a random source');
@@ -166,7 +160,7 @@ export class Acmil implements MilModel {
     const branchEmbeddings = tf.matMul(attention, h) as tf.Tensor2D; // [K, Hd]
     const bagAttention = tf.mean(attention, 0, true) as tf.Tensor2D; // [1, N]
     const slideEmbedding = tf.matMul(bagAttention, h) as tf.Tensor2D; // [1, Hd]
-    const logits = tf.reshape(dense(slideEmbedding, this.w('slide_cls.w'), this.b('slide_cls.b')), [nClasses]) as tf.Tensor1D;
+    const logits = tf.reshape(dense(slideEmbedding, this.read.matrix('slide_cls.w'), this.read.vector('slide_cls.b')), [nClasses]) as tf.Tensor1D;
     const cache: AcmilCache = { x, h, gated: gated.cache, attention, branchEmbeddings, bagAttention, slideEmbedding, diversity: false, ...(mask ? { mask } : {}), ...(keep ? { keep } : {}) };
     if (options.label === undefined) return { logits, scores, cache };
     cache.diversity = branches > 1;
@@ -185,8 +179,8 @@ export class Acmil implements MilModel {
   /** Each branch's logits from its own classifier, [K, C]. */
   branchLogits(branchEmbeddings: tf.Tensor2D): tf.Tensor2D {
     const { branches, hiddenDim, nClasses } = this.shape;
-    const weights = tf.stack(Array.from({ length: branches }, (_, k) => this.w(`branch_cls.${k}.w`))) as tf.Tensor3D; // [K, Hd, C]
-    const biases = tf.stack(Array.from({ length: branches }, (_, k) => this.b(`branch_cls.${k}.b`))); // [K, C]
+    const weights = tf.stack(Array.from({ length: branches }, (_, k) => this.read.matrix(`branch_cls.${k}.w`))) as tf.Tensor3D; // [K, Hd, C]
+    const biases = tf.stack(Array.from({ length: branches }, (_, k) => this.read.vector(`branch_cls.${k}.b`))); // [K, C]
     const perBranch = tf.reshape(tf.matMul(tf.reshape(branchEmbeddings, [branches, 1, hiddenDim]), weights), [branches, nClasses]);
     return tf.add(perBranch, biases) as tf.Tensor2D;
   }
@@ -212,13 +206,13 @@ export class Acmil implements MilModel {
     const dl = tf.reshape(dLogits, [1, nClasses]) as tf.Tensor2D;
     grads.set('slide_cls.w', tf.matMul(tf.transpose(c.slideEmbedding), dl));
     grads.set('slide_cls.b', dLogits);
-    const dSlide = tf.matMul(dl, tf.transpose(this.w('slide_cls.w'))) as tf.Tensor2D; // [1, Hd]
+    const dSlide = tf.matMul(dl, tf.transpose(this.read.matrix('slide_cls.w'))) as tf.Tensor2D; // [1, Hd]
     let dh = tf.mul(tf.reshape(c.bagAttention, [n, 1]), dSlide) as tf.Tensor2D;
     let dA = tf.div(tf.matMul(dSlide, hT), k) as tf.Tensor2D; // [1, N], broadcast over the branches
 
     // Branch classifiers (K > 1): branch k's CE reaches its own attention row.
     if (c.dBranchLogits) {
-      const weights = tf.stack(Array.from({ length: k }, (_, b) => this.w(`branch_cls.${b}.w`))) as tf.Tensor3D; // [K, Hd, C]
+      const weights = tf.stack(Array.from({ length: k }, (_, b) => this.read.matrix(`branch_cls.${b}.w`))) as tf.Tensor3D; // [K, Hd, C]
       const dW = tf.mul(tf.reshape(c.branchEmbeddings, [k, hiddenDim, 1]), tf.reshape(c.dBranchLogits, [k, 1, nClasses])); // [K, Hd, C]
       const dWs = tf.unstack(dW);
       const dBs = tf.unstack(c.dBranchLogits);

@@ -7,9 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { dense, dropoutMask, linearInit } from './layers/dense.js';
-import { gatedAttention, gatedAttentionBackward, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
+import { gatedAttention, gatedAttentionBackward, gatedAttentionWeightsOf, type GatedAttentionCache, type GatedAttentionWeights } from './layers/gatedAttention.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
-import { paramVariables } from './layers/params.js';
+import { paramReader, paramVariables, type ParamReader } from './layers/params.js';
 
 export type ClamInstanceLoss = 'ce' | 'svm';
 
@@ -131,6 +131,7 @@ export function clamInstanceDetail(cache: unknown): ClamInstanceDetail | undefin
 export class ClamSb implements MilModel {
   readonly arch = 'clam_sb';
   readonly params: ReadonlyMap<string, tf.Variable>;
+  private readonly read: ParamReader;
 
   constructor(
     readonly shape: ClamShape,
@@ -139,24 +140,17 @@ export class ClamSb implements MilModel {
     const shapes = clamParamShapes(shape);
     const params = paramVariables('CLAM', clamParamNames(shape.nClasses), shapes, initial);
     this.params = params;
-  }
-
-  private w(name: string): tf.Tensor2D {
-    return this.params.get(name) as tf.Tensor as tf.Tensor2D;
-  }
-
-  private b(name: string): tf.Tensor1D {
-    return this.params.get(name) as tf.Tensor as tf.Tensor1D;
+    this.read = paramReader('CLAM', params);
   }
 
   private attentionWeights(): GatedAttentionWeights {
-    return { vW: this.w('attn_a.w'), vB: this.b('attn_a.b'), uW: this.w('attn_b.w'), uB: this.b('attn_b.b'), wW: this.w('attn_c.w'), wB: this.b('attn_c.b') };
+    return gatedAttentionWeightsOf(this.read, { v: 'attn_a', u: 'attn_b', w: 'attn_c' }, { weight: 'w', bias: 'b' });
   }
 
   forward(x: tf.Tensor2D, options: ForwardOptions): MilForward {
     const { dropout, attentionDim } = this.shape;
     const n = x.shape[0];
-    let h = dense(x, this.w('fc.w'), this.b('fc.b'), 'relu');
+    let h = dense(x, this.read.matrix('fc.w'), this.read.vector('fc.b'), 'relu');
     let mask: tf.Tensor2D | undefined;
     let attnDropout: { tanh: tf.Tensor2D; sigmoid: tf.Tensor2D } | undefined;
     if (options.training && dropout > 0) {
@@ -170,7 +164,7 @@ export class ClamSb implements MilModel {
     const scores = tf.reshape(gated.scores, [1, n]) as tf.Tensor2D;
     const attention = tf.softmax(scores) as tf.Tensor2D;
     const z = tf.matMul(attention, h) as tf.Tensor2D;
-    const logits = tf.reshape(dense(z, this.w('bag_cls.w'), this.b('bag_cls.b')), [-1]) as tf.Tensor1D;
+    const logits = tf.reshape(dense(z, this.read.matrix('bag_cls.w'), this.read.vector('bag_cls.b')), [-1]) as tf.Tensor1D;
     const cache: ClamCache = { x, h, gated: gated.cache, attention, z, instance: [], ...(mask ? { mask } : {}) };
     const bagLossWeight = this.shape.bagWeight;
     if (options.label === undefined) return { logits, scores, bagLossWeight, cache };
@@ -204,7 +198,7 @@ export class ClamSb implements MilModel {
       const ids = c === label ? inClass : topIds;
       const targets = c === label ? inTargets : outTargets;
       const rows = tf.gather(h, ids) as tf.Tensor2D;
-      const clsLogits = dense(rows, this.w(`inst_cls.${c}.w`), this.b(`inst_cls.${c}.b`));
+      const clsLogits = dense(rows, this.read.matrix(`inst_cls.${c}.w`), this.read.vector(`inst_cls.${c}.b`));
       const { loss, dLogits, hardRows } = instanceLossAndGrad(clsLogits, targets, instanceLoss);
       perClass.push({ logits: clsLogits, targets, loss, ...(hardRows ? { hardRows } : {}) });
       total = tf.add(total, loss) as tf.Scalar;
@@ -223,7 +217,7 @@ export class ClamSb implements MilModel {
 
     grads.set('bag_cls.w', tf.matMul(tf.transpose(c.z), dl));
     grads.set('bag_cls.b', dLogits);
-    const dz = tf.matMul(dl, tf.transpose(this.w('bag_cls.w'))); // [1, Hd]
+    const dz = tf.matMul(dl, tf.transpose(this.read.matrix('bag_cls.w'))); // [1, Hd]
     let dh = tf.mul(tf.reshape(c.attention, [n, 1]), dz) as tf.Tensor2D;
     const da = tf.reshape(tf.matMul(c.h, tf.transpose(dz)), [1, n]);
     const ds = tf.add(tf.mul(c.attention, tf.sub(da, tf.sum(tf.mul(c.attention, da)))), dScores);
@@ -247,7 +241,7 @@ export class ClamSb implements MilModel {
         grads.set(`inst_cls.${branch.cls}.w`, tf.matMul(tf.transpose(branch.rows), branch.dLogits));
         grads.set(`inst_cls.${branch.cls}.b`, tf.sum(branch.dLogits, 0));
         ids.push(branch.ids);
-        dRows.push(tf.matMul(branch.dLogits, tf.transpose(this.w(`inst_cls.${branch.cls}.w`))) as tf.Tensor2D);
+        dRows.push(tf.matMul(branch.dLogits, tf.transpose(this.read.matrix(`inst_cls.${branch.cls}.w`))) as tf.Tensor2D);
       }
       const at = tf.reshape(tf.concat(ids), [-1, 1]);
       dh = tf.add(dh, tf.scatterND(at, tf.concat(dRows), [n, hidden])) as tf.Tensor2D;

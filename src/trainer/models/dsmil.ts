@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { dense, linearInit } from './layers/dense.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
-import { paramVariables } from './layers/params.js';
+import { paramReader, paramVariables, type ParamReader } from './layers/params.js';
 
 export const DSMIL_PARAM_NAMES = ['inst.w', 'inst.b', 'q.w', 'q.b', 'fcc.w', 'fcc.b'] as const;
 type DsmilParam = (typeof DSMIL_PARAM_NAMES)[number];
@@ -54,6 +54,7 @@ interface DsmilCache {
 export class Dsmil implements MilModel {
   readonly arch = 'dsmil';
   readonly params: ReadonlyMap<string, tf.Variable>;
+  private readonly read: ParamReader<DsmilParam>;
 
   constructor(
     readonly shape: DsmilShape,
@@ -62,24 +63,21 @@ export class Dsmil implements MilModel {
     const shapes = dsmilParamShapes(shape);
     const params = paramVariables('DSMIL', DSMIL_PARAM_NAMES, shapes, initial);
     this.params = params;
-  }
-
-  private p(name: DsmilParam): tf.Variable {
-    return this.params.get(name) as tf.Variable;
+    this.read = paramReader<DsmilParam>('DSMIL', params);
   }
 
   forward(x: tf.Tensor2D, options: ForwardOptions): MilForward {
     const { nClasses: c, queryDim } = this.shape;
     const n = x.shape[0];
-    const instanceLogits = dense(x, this.p('inst.w') as tf.Tensor2D, this.p('inst.b') as tf.Tensor1D); // [N, C]
+    const instanceLogits = dense(x, this.read.matrix('inst.w'), this.read.vector('inst.b')); // [N, C]
     const critical = tf.cast(tf.oneHot(tf.argMax(instanceLogits, 0), n), 'float32') as tf.Tensor2D; // [C, N]
-    const qa = dense(x, this.p('q.w') as tf.Tensor2D, this.p('q.b') as tf.Tensor1D); // [N, Dq]
+    const qa = dense(x, this.read.matrix('q.w'), this.read.vector('q.b')); // [N, Dq]
     const qCritical = tf.matMul(critical, qa); // [C, Dq]
     const scores = tf.div(tf.matMul(qCritical, tf.transpose(qa)), Math.sqrt(queryDim)) as tf.Tensor2D; // [C, N]
     const attention = tf.softmax(scores) as tf.Tensor2D;
     const bagEmbedding = tf.matMul(attention, x) as tf.Tensor2D; // [C, D]
-    const fccW = tf.reshape(this.p('fcc.w'), [c, -1]) as tf.Tensor2D; // [C_out, C * D]
-    const logits = tf.add(tf.reshape(tf.matMul(fccW, tf.reshape(bagEmbedding, [-1, 1])), [c]), this.p('fcc.b')) as tf.Tensor1D;
+    const fccW = tf.reshape(this.read.variable('fcc.w'), [c, -1]) as tf.Tensor2D; // [C_out, C * D]
+    const logits = tf.add(tf.reshape(tf.matMul(fccW, tf.reshape(bagEmbedding, [-1, 1])), [c]), this.read.variable('fcc.b')) as tf.Tensor1D;
     const cache: DsmilCache = { x, qa, critical, attention, bagEmbedding };
     if (options.label === undefined) return { logits, scores, bagLossWeight: DSMIL_LOSS_WEIGHT, cache };
     const maxLogits = tf.sum(tf.mul(tf.transpose(critical), instanceLogits), 0); // [C]: instanceLogits[m_c, c]
@@ -98,7 +96,7 @@ export class Dsmil implements MilModel {
 
     grads.set('fcc.w', tf.reshape(tf.mul(dl, tf.reshape(cache.bagEmbedding, [1, c * d])), [c, c, d]));
     grads.set('fcc.b', dLogits);
-    const dBag = tf.reshape(tf.matMul(tf.reshape(dLogits, [1, c]), tf.reshape(this.p('fcc.w'), [c, c * d])), [c, d]) as tf.Tensor2D;
+    const dBag = tf.reshape(tf.matMul(tf.reshape(dLogits, [1, c]), tf.reshape(this.read.variable('fcc.w'), [c, c * d])), [c, d]) as tf.Tensor2D;
     const da = tf.matMul(dBag, tf.transpose(cache.x)); // [C, N]
     const ds = tf.add(tf.mul(cache.attention, tf.sub(da, tf.sum(tf.mul(cache.attention, da), 1, true))), dScores);
     const scale = 1 / Math.sqrt(queryDim);
@@ -113,8 +111,8 @@ export class Dsmil implements MilModel {
       grads.set('inst.w', tf.transpose(tf.matMul(tf.transpose(dInstance), cache.x)));
       grads.set('inst.b', tf.sum(dInstance, 0));
     } else {
-      grads.set('inst.w', tf.zerosLike(this.p('inst.w')));
-      grads.set('inst.b', tf.zerosLike(this.p('inst.b')));
+      grads.set('inst.w', tf.zerosLike(this.read.variable('inst.w')));
+      grads.set('inst.b', tf.zerosLike(this.read.variable('inst.b')));
     }
     return grads;
   }

@@ -7,7 +7,7 @@ import { dense, dropoutMask, linearInit } from './layers/dense.js';
 import { layerNorm, layerNormBackward } from './layers/layerNorm.js';
 import { headsWeightedSum, singleQueryHeadScores } from './layers/multiHeadAttention.js';
 import type { ForwardOptions, MilForward, MilModel } from './types.js';
-import { paramVariables } from './layers/params.js';
+import { paramReader, paramVariables, type ParamReader } from './layers/params.js';
 
 export const MHA_PARAM_NAMES = ['reduce.w', 'query', 'q.w', 'q.b', 'k.w', 'k.b', 'v.w', 'v.b', 'out.w', 'out.b', 'norm.gamma', 'norm.beta', 'cls.w', 'cls.b'] as const;
 type MhaParam = (typeof MHA_PARAM_NAMES)[number];
@@ -79,6 +79,7 @@ interface MhaCache {
 export class MultiHeadAttentionMil implements MilModel {
   readonly arch = 'mha';
   readonly params: ReadonlyMap<string, tf.Variable>;
+  private readonly read: ParamReader<MhaParam>;
 
   constructor(
     readonly shape: MhaShape,
@@ -88,37 +89,26 @@ export class MultiHeadAttentionMil implements MilModel {
     const shapes = mhaParamShapes(shape);
     const params = paramVariables('MHA', MHA_PARAM_NAMES, shapes, initial);
     this.params = params;
-  }
-
-  private p(name: MhaParam): tf.Variable {
-    return this.params.get(name) as tf.Variable;
-  }
-
-  private w2(name: MhaParam): tf.Tensor2D {
-    return this.p(name) as tf.Tensor2D;
-  }
-
-  private b1(name: MhaParam): tf.Tensor1D {
-    return this.p(name) as tf.Tensor1D;
+    this.read = paramReader<MhaParam>('MHA', params);
   }
 
   forward(x: tf.Tensor2D, options: ForwardOptions): MilForward {
-    let h = dense(x, this.w2('reduce.w'), undefined, 'relu');
+    let h = dense(x, this.read.matrix('reduce.w'), undefined, 'relu');
     let mask: tf.Tensor2D | undefined;
     if (options.training && this.shape.dropout > 0) {
       if (!options.random) throw new Error('MHA: dropout needs a random source');
       mask = dropoutMask([h.shape[0], h.shape[1]], this.shape.dropout, options.random);
       h = tf.mul(h, mask);
     }
-    const q = dense(this.w2('query'), this.w2('q.w'), this.b1('q.b'));
-    const k = dense(h, this.w2('k.w'), this.b1('k.b'));
-    const v = dense(h, this.w2('v.w'), this.b1('v.b'));
+    const q = dense(this.read.matrix('query'), this.read.matrix('q.w'), this.read.vector('q.b'));
+    const k = dense(h, this.read.matrix('k.w'), this.read.vector('k.b'));
+    const v = dense(h, this.read.matrix('v.w'), this.read.vector('v.b'));
     const scores = singleQueryHeadScores(q, k, this.shape.heads);
     const attention = tf.softmax(scores) as tf.Tensor2D;
     const pooled = headsWeightedSum(attention, v);
-    const o = dense(pooled, this.w2('out.w'), this.b1('out.b'));
-    const ln = layerNorm(o, this.b1('norm.gamma'), this.b1('norm.beta'), LAYER_NORM_EPS);
-    const logits = tf.reshape(dense(ln.y, this.w2('cls.w'), this.b1('cls.b')), [-1]) as tf.Tensor1D;
+    const o = dense(pooled, this.read.matrix('out.w'), this.read.vector('out.b'));
+    const ln = layerNorm(o, this.read.vector('norm.gamma'), this.read.vector('norm.beta'), LAYER_NORM_EPS);
+    const logits = tf.reshape(dense(ln.y, this.read.matrix('cls.w'), this.read.vector('cls.b')), [-1]) as tf.Tensor1D;
     const cache: MhaCache = { x, h, q, k, v, attention, pooled, xhat: ln.xhat, invStd: ln.invStd, normed: ln.y, ...(mask ? { mask } : {}) };
     return { logits, scores, cache };
   }
@@ -133,15 +123,15 @@ export class MultiHeadAttentionMil implements MilModel {
 
     grads.set('cls.w', tf.matMul(tf.transpose(c.normed), dl));
     grads.set('cls.b', dLogits);
-    const dy = tf.matMul(dl, tf.transpose(this.w2('cls.w'))) as tf.Tensor2D; // [1, W]
+    const dy = tf.matMul(dl, tf.transpose(this.read.matrix('cls.w'))) as tf.Tensor2D; // [1, W]
 
-    const ln = layerNormBackward(dy, c.xhat, c.invStd, this.b1('norm.gamma'));
+    const ln = layerNormBackward(dy, c.xhat, c.invStd, this.read.vector('norm.gamma'));
     grads.set('norm.gamma', tf.reshape(ln.dGamma, [width]));
     grads.set('norm.beta', tf.reshape(dy, [width]));
 
     grads.set('out.w', tf.matMul(tf.transpose(c.pooled), ln.dx));
     grads.set('out.b', tf.reshape(ln.dx, [width]));
-    const dPooled = tf.reshape(tf.matMul(ln.dx, tf.transpose(this.w2('out.w'))), [1, heads, dh]); // [1, H, dh]
+    const dPooled = tf.reshape(tf.matMul(ln.dx, tf.transpose(this.read.matrix('out.w'))), [1, heads, dh]); // [1, H, dh]
 
     const vr = tf.reshape(c.v, [n, heads, dh]);
     const dv = tf.reshape(tf.mul(tf.reshape(tf.transpose(c.attention), [n, heads, 1]), dPooled), [n, width]) as tf.Tensor2D;
@@ -152,9 +142,9 @@ export class MultiHeadAttentionMil implements MilModel {
     const dk = tf.reshape(tf.mul(tf.mul(dsCol, tf.reshape(c.q, [1, heads, dh])), scale), [n, width]) as tf.Tensor2D;
     const dq = tf.reshape(tf.mul(tf.sum(tf.mul(dsCol, tf.reshape(c.k, [n, heads, dh])), 0), scale), [1, width]) as tf.Tensor2D;
 
-    grads.set('q.w', tf.matMul(tf.transpose(this.w2('query')), dq));
+    grads.set('q.w', tf.matMul(tf.transpose(this.read.matrix('query')), dq));
     grads.set('q.b', tf.reshape(dq, [width]));
-    grads.set('query', tf.matMul(dq, tf.transpose(this.w2('q.w'))));
+    grads.set('query', tf.matMul(dq, tf.transpose(this.read.matrix('q.w'))));
     grads.set('k.w', tf.transpose(tf.matMul(tf.transpose(dk), c.h)));
     // A key bias adds q_h . b to every score of head h, which the softmax ignores: its gradient is exactly 0
     // (summing dk in float32 gives ~1e-9 noise that Adam's normalisation would turn into a real step).
@@ -162,7 +152,7 @@ export class MultiHeadAttentionMil implements MilModel {
     grads.set('v.w', tf.transpose(tf.matMul(tf.transpose(dv), c.h)));
     grads.set('v.b', tf.sum(dv, 0));
 
-    let dhid = tf.add(tf.matMul(dk, tf.transpose(this.w2('k.w'))), tf.matMul(dv, tf.transpose(this.w2('v.w')))) as tf.Tensor2D;
+    let dhid = tf.add(tf.matMul(dk, tf.transpose(this.read.matrix('k.w'))), tf.matMul(dv, tf.transpose(this.read.matrix('v.w')))) as tf.Tensor2D;
     if (c.mask) dhid = tf.mul(dhid, c.mask);
     const dPre = tf.mul(dhid, tf.step(c.h));
     grads.set('reduce.w', tf.transpose(tf.matMul(tf.transpose(dPre), c.x)));

@@ -27,7 +27,15 @@ interface ArchEntry<C> {
   create(config: C, dims: ModelDims, initial: ReadonlyMap<string, Float32Array>): MilModel;
   /** What the model does differently for a training bag of n instances (too small for an option), if anything. */
   smallBag?(config: C, n: number): string | undefined;
+  /**
+   * What each row of a multi-row attention is, where a row is the same component in every bag (the
+   * metrics' `perHead` and the live charts' head toggles). None for one row, or for DTFD's pseudo-bags,
+   * a fresh random partition of each bag whose row i has nothing in common across bags.
+   */
+  attentionRows?: AttentionRowKind;
 }
+
+export type AttentionRowKind = 'head' | 'branch' | 'class';
 
 export function abmilShapeOf(config: ConfigOf<'abmil'>, dims: ModelDims): ModelShape {
   return { ...dims, attentionDim: config.attention, dropout: config.dropout };
@@ -72,11 +80,13 @@ const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
     paramShapes: (c, d) => mhaParamShapes(mhaShapeOf(c, d)),
     initParams: (c, d, rng) => initMhaParams(mhaShapeOf(c, d), rng),
     create: (c, d, initial) => new MultiHeadAttentionMil(mhaShapeOf(c, d), initial),
+    attentionRows: 'head',
   },
   dsmil: {
     paramShapes: (c, d) => dsmilParamShapes(dsmilShapeOf(c, d)),
     initParams: (c, d, rng) => initDsmilParams(dsmilShapeOf(c, d), rng),
     create: (c, d, initial) => new Dsmil(dsmilShapeOf(c, d), initial),
+    attentionRows: 'class',
   },
   clam_sb: {
     paramShapes: (c, d) => clamParamShapes(clamShapeOf(c, d)),
@@ -89,6 +99,7 @@ const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
     paramShapes: (c, d) => acmilParamShapes(acmilShapeOf(c, d)),
     initParams: (c, d, rng) => initAcmilParams(acmilShapeOf(c, d), rng),
     create: (c, d, initial) => new Acmil(acmilShapeOf(c, d), initial),
+    attentionRows: 'branch',
     smallBag: (c, n) => {
       if (n >= c.maskedInstances) return undefined;
       const { candidates, masked } = acmilMaskCounts(c, n);
@@ -108,6 +119,7 @@ const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {
     paramShapes: (c, d) => transmilParamShapes(transmilShapeOf(c, d)),
     initParams: (c, d, rng) => initTransmilParams(transmilShapeOf(c, d), rng),
     create: (c, d, initial) => new Transmil(transmilShapeOf(c, d), initial),
+    attentionRows: 'head',
   },
 };
 
@@ -121,6 +133,11 @@ export function modelParamShapes(config: ModelConfig, dims: ModelDims): Record<s
 
 export function initModelParams(config: ModelConfig, dims: ModelDims, rng: SeededRandom): Map<string, Float32Array> {
   return entryOf(config).initParams(config, dims, rng);
+}
+
+/** What the rows of an arch's attention are, for per-row metrics; undefined for single-row or unregistered archs and DTFD. */
+export function attentionRowsOf(arch: string): AttentionRowKind | undefined {
+  return Object.hasOwn(ARCHS, arch) ? ARCHS[arch as ModelConfig['arch']].attentionRows : undefined;
 }
 
 /** What the model does differently for a training bag of n instances, for the run's log; undefined when nothing. */

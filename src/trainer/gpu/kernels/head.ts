@@ -1,9 +1,12 @@
 // The bag-level end of a step in one workgroup: z from the pooling partials, logits, softmax,
 // cross-entropy, the total loss with lambda times the regulariser; in training mode the step's losses
 // go to its slot of the device-side loss log and the classifier's gradients and dL/dz are written; in
-// evaluation mode the class probabilities and losses go to the bag's output slot.
+// evaluation mode the class probabilities and losses go to the bag's output slot. A model with a weighted
+// bag loss and a loss term of its own (CLAM-SB: bagWeight * CE + its instance loss, computed by an
+// earlier kernel) gives the weight and the term's WGSL expression; the term goes into the loss log's
+// fourth value and after the losses of the evaluation slot.
 import type { RegulariserKind } from '../../lossTerms.js';
-import { STEP_STRUCT, WORKGROUP_REDUCE } from '../wgsl.js';
+import { STEP_STRUCT, WORKGROUP_REDUCE, f32 } from '../wgsl.js';
 
 export interface HeadSpec {
   hidden: number;
@@ -12,14 +15,21 @@ export interface HeadSpec {
   /** Element offsets of the classifier weight [hidden, classes] and bias in the parameter (and gradient) buffer. */
   weightOffset: number;
   biasOffset: number;
+  /** Weight of the bag cross-entropy in the loss (default 1). */
+  lossWeight?: number;
+  /** WGSL f32 expression of the model's own (already weighted) loss term, added to the total. */
+  extraLoss?: string;
 }
 
-/** Per-bag evaluation output: probabilities, logits, then total, cross-entropy, regulariser. */
-export const evalStride = (classes: number): number => 2 * classes + 3;
+/** Per-bag evaluation output: probabilities, logits, then total, cross-entropy, regulariser (and the model's own term). */
+export const evalStride = (classes: number, terms = 0): number => 2 * classes + 3 + terms;
 
 export function headShader(spec: HeadSpec): string {
   const { hidden: L, classes: C } = spec;
   const reg = spec.regulariser === 'entropy' ? 'stats[0]' : spec.regulariser === 'kl' ? 'stats[1]' : '0.0';
+  const weight = f32(spec.lossWeight ?? 1);
+  const extra = spec.extraLoss ?? '0.0';
+  const stride = evalStride(C, spec.extraLoss ? 1 : 0);
   return `${STEP_STRUCT}
 @group(0) @binding(1) var<storage, read> zpart: array<f32>;
 @group(0) @binding(2) var<storage, read> params: array<f32>;
@@ -50,18 +60,21 @@ fn main(@builtin(local_invocation_index) t: u32) {
   var se = 0.0;
   for (var k = 0u; k < ${C}u; k = k + 1u) { se = se + exp(logits[k] - mx); }
   let lse = mx + log(se);
-  let ce = lse - logits[u.label];
+  let ce = ${weight} * (lse - logits[u.label]);
   let reg = ${reg};
-  let total = ce + u.lambda * reg;
+  let extra = ${extra};
+  let total = ce + u.lambda * reg + extra;
   if (u.train == 1u) {
     if (t == 0u) {
       let o = u.slot * 4u;
       losses[o] = total;
       losses[o + 1u] = ce;
       losses[o + 2u] = reg;
+      losses[o + 3u] = extra;
       for (var k = 0u; k < ${C}u; k = k + 1u) {
         var g = exp(logits[k] - lse);
         if (k == u.label) { g = g - 1.0; }
+        g = ${weight} * g;
         dLogits[k] = g;
         grads[${spec.biasOffset}u + k] = g;
       }
@@ -77,7 +90,7 @@ fn main(@builtin(local_invocation_index) t: u32) {
       dz[l] = s;
     }
   } else if (t == 0u) {
-    let o = u.slot * ${2 * C + 3}u;
+    let o = u.slot * ${stride}u;
     for (var k = 0u; k < ${C}u; k = k + 1u) {
       evalOut[o + k] = exp(logits[k] - lse);
       evalOut[o + ${C}u + k] = logits[k];
@@ -85,6 +98,7 @@ fn main(@builtin(local_invocation_index) t: u32) {
     evalOut[o + ${2 * C}u] = total;
     evalOut[o + ${2 * C + 1}u] = ce;
     evalOut[o + ${2 * C + 2}u] = reg;
+    ${spec.extraLoss ? `evalOut[o + ${2 * C + 3}u] = extra;` : ''}
   }
 }
 `;

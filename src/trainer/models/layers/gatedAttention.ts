@@ -2,6 +2,7 @@
 // column per attention branch, with its backward pass. The V and U branches share one fused matMul, and
 // every backward matMul multiplies untransposed operands (wasm's transposed path is 10-25x slower).
 import * as tf from '@tensorflow/tfjs-core';
+import type { ParamReader } from './params.js';
 
 export interface GatedAttentionWeights {
   /** [H, A] */
@@ -13,6 +14,16 @@ export interface GatedAttentionWeights {
   /** [A, K]: column k scores branch k. */
   wW: tf.Tensor2D;
   wB: tf.Tensor1D;
+}
+
+/**
+ * The weights of a gated attention stored as `<prefix>.<weight>` / `<prefix>.<bias>` for its V (tanh),
+ * U (sigmoid) and w (score) layers; each model keeps its authors' parameter names.
+ */
+export function gatedAttentionWeightsOf(read: ParamReader, prefixes: { v: string; u: string; w: string }, suffixes: { weight: string; bias: string }): GatedAttentionWeights {
+  const w = (layer: string) => read.matrix(`${layer}.${suffixes.weight}`);
+  const b = (layer: string) => read.vector(`${layer}.${suffixes.bias}`);
+  return { vW: w(prefixes.v), vB: b(prefixes.v), uW: w(prefixes.u), uB: b(prefixes.u), wW: w(prefixes.w), wB: b(prefixes.w) };
 }
 
 /** Inverted-dropout masks [N, A] on the tanh and the sigmoid branch (CLAM's gated attention has them). */

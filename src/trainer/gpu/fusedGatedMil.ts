@@ -1,21 +1,36 @@
-// Gated ABMIL + AEM as one WebGPU compute pass per training step: 14 dispatches (forward, backward,
-// gradient reduction, AdamW) over buffers that live on the device for the whole run. Built from the
-// kernel blocks in ./kernels; sized for the largest bag seen so far (buffers grow, never per step).
+// Gated-attention MIL + AEM as one WebGPU compute pass per training step over buffers that live on the
+// device for the whole run: gated ABMIL in 14 dispatches (forward, backward, gradient reduction, AdamW),
+// and CLAM-SB, the same graph with the first layer's bias and the instance-clustering branch, in 16.
+// Built from the kernel blocks in ./kernels; sized for the largest bag seen so far (buffers grow, never per step).
 import type { RegulariserKind } from '../lossTerms.js';
-import type { AbmilLayout } from './abmilLayout.js';
+import type { GatedLayout } from './gatedLayout.js';
 import { gemmGrid, gemmKindFor, gemmShader, type GemmKind } from './kernels/gemm.js';
 import { rowReduceGrid, rowReduceShader } from './kernels/rowReduce.js';
 import { softmaxBackwardShader, softmaxForwardShader } from './kernels/softmax.js';
 import { chunksOf, columnSumGrid, columnSumShader } from './kernels/columnSums.js';
 import { evalStride, headShader } from './kernels/head.js';
 import { segmentReduceGrid, segmentReduceShader, type ReduceSegment } from './kernels/segmentReduce.js';
-import { adamwGrid, adamwShader } from './kernels/adamw.js';
+import { ADAMW_GROUP_FLOATS, adamwGrid, adamwShader } from './kernels/adamw.js';
+import { instanceClusteringShader, instanceWorkgroupFloats, type InstanceLossKind } from './kernels/instanceClustering.js';
 import { STEP_BYTES, STEP_FIELDS, type StepField } from './wgsl.js';
+import { FusedUnsupportedError } from './unsupported.js';
 
 const RO = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<f32>;`;
 /** Features stored as float16, two to a u32 word. */
 const RO_HALVES = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;`;
 const RW = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read_write> ${name}: array<f32>;`;
+const RO_U32 = (binding: number, name: string) => `@group(0) @binding(${binding}) var<storage, read> ${name}: array<u32>;`;
+
+/** CLAM-SB's instance clustering (clam.ts); its absence makes the graph gated ABMIL's. */
+export interface InstanceBranch {
+  kSample: number;
+  loss: InstanceLossKind;
+  subtyping: boolean;
+  bagWeight: number;
+}
+
+/** Workgroup memory every WebGPU device gives (maxComputeWorkgroupStorageSize's floor), in floats. */
+const WORKGROUP_FLOATS = 4096;
 
 /** Most split-K slices of the two weight gradients whose K is the bag size. */
 const MAX_SPLITS_X = 8;
@@ -35,11 +50,18 @@ export interface StepScalars {
   adamStep: number;
   train: boolean;
   slot: number;
+  /**
+   * With several AdamW groups: each group's own step count t after this step, 0 for a group this step
+   * leaves without a gradient (not stepped at all).
+   */
+  groupSteps?: readonly number[];
 }
 
 const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
-type BufferName = 'x' | 'h' | 't' | 'dp' | 's' | 'a' | 'da' | 'zpart' | 'partG' | 'partX' | 'partH' | 'params' | 'grads' | 'm1' | 'm2' | 'stats' | 'lossLog' | 'dz' | 'evalOut';
+type BufferName =
+  | 'x' | 'h' | 't' | 'dp' | 's' | 'a' | 'da' | 'zpart' | 'partG' | 'partX' | 'partH' | 'params' | 'grads' | 'm1' | 'm2' | 'stats' | 'lossLog' | 'dz' | 'evalOut'
+  | 'instDh' | 'instIds' | 'groupSteps';
 
 interface Kernel {
   name: string;
@@ -63,7 +85,7 @@ interface InputKernels {
   weightGradient: Kernel;
 }
 
-export class FusedAbmil {
+export class FusedGatedMil {
   readonly stepUniform: GPUBuffer;
   private readonly buffers = new Map<BufferName, GPUBuffer>();
   private readonly forwardKernels: Kernel[];
@@ -73,19 +95,30 @@ export class FusedAbmil {
   private bindGroups = new Map<string, GPUBindGroup>();
   private capacity = 0;
   private readonly scalars = new ArrayBuffer(STEP_BYTES);
+  private readonly groupScalars: Float32Array<ArrayBuffer> | undefined;
 
   constructor(
     readonly device: GPUDevice,
-    readonly layout: AbmilLayout,
+    readonly layout: GatedLayout,
     readonly regulariser: RegulariserKind,
     /** Largest storage binding the device allows, in bytes. */
     readonly maxBinding: number,
     /** One GEMM kind for every product (the parity tests run both); by default chosen per product from its widths. */
     private readonly forcedGemm?: GemmKind,
+    readonly instance?: InstanceBranch,
   ) {
     const { d: D, l: L, a: A, c: C } = layout.dims;
     if (L > 3500) throw new Error(`the fused WebGPU path supports a hidden width of at most 3500 (model.hidden is ${L})`);
     if (C > 64) throw new Error(`the fused WebGPU path supports at most 64 classes (the data has ${C})`);
+    if (instance && layout.instance === undefined) throw new Error('fused path: an instance branch needs a layout with instance classifiers');
+    const clustering = instance && layout.instance !== undefined
+      ? { hidden: L, classes: C, kSample: instance.kSample, loss: instance.loss, subtyping: instance.subtyping, bagWeight: instance.bagWeight, offset: layout.instance }
+      : undefined;
+    if (clustering && instanceWorkgroupFloats(clustering) > WORKGROUP_FLOATS) {
+      throw new FusedUnsupportedError(
+        `model.kSample ${instance?.kSample} with ${C} classes${instance?.subtyping ? ' and subtyping' : ''} (its instance clustering needs ${instanceWorkgroupFloats(clustering)} floats of workgroup memory, more than the ${WORKGROUP_FLOATS} every device gives; lower model.kSample)`,
+      );
+    }
     const A2 = 2 * A;
     const P = layout.size;
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -94,9 +127,16 @@ export class FusedAbmil {
     make('stats', 4);
     make('lossLog', LOSS_SLOTS * 4);
     make('dz', L);
-    make('evalOut', EVAL_SLOTS * evalStride(C));
+    make('evalOut', EVAL_SLOTS * evalStride(C, instance ? 1 : 0));
     make('partX', MAX_SPLITS_X * D * L);
     make('partH', MAX_SPLITS_H * L * A2);
+    if (clustering) {
+      make('instDh', 2 * clustering.kSample * L);
+      make('instIds', 2 * clustering.kSample);
+    }
+    const groups = layout.groups;
+    if (groups.length > 1) make('groupSteps', groups.length * ADAMW_GROUP_FLOATS);
+    this.groupScalars = groups.length > 1 ? new Float32Array(groups.length * ADAMW_GROUP_FLOATS) : undefined;
     this.stepUniform = device.createBuffer({ label: 'step', size: STEP_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
 
     const kernel = (name: string, code: string, buffers: BufferName[], grid: Kernel['grid']): Kernel => buildKernel(device, name, code, buffers, grid);
@@ -131,6 +171,7 @@ export class FusedAbmil {
         (n) => rowReduceGrid(n),
       ),
       kernel('softmax + regulariser', softmaxForwardShader(), ['s', 'a', 'stats'], () => [1, 1]),
+      ...(clustering ? [kernel('instance clustering', instanceClusteringShader(clustering), ['s', 'h', 'params', 'stats', 'grads', 'instDh', 'instIds'], () => [1, 1])] : []),
       kernel(
         'z partials',
         columnSumShader({
@@ -143,7 +184,12 @@ export class FusedAbmil {
         ['a', 'h', 'zpart'],
         (n) => columnSumGrid(L, n),
       ),
-      kernel('head', headShader({ hidden: L, classes: C, regulariser, weightOffset: lo.cls, biasOffset: lo.clsBias }), ['zpart', 'params', 'stats', 'lossLog', 'grads', 'dz', 'evalOut'], () => [1, 1]),
+      kernel(
+        'head',
+        headShader({ hidden: L, classes: C, regulariser, weightOffset: lo.cls, biasOffset: lo.clsBias, ...(instance ? { lossWeight: instance.bagWeight, extraLoss: 'stats[3]' } : {}) }),
+        ['zpart', 'params', 'stats', 'lossLog', 'grads', 'dz', 'evalOut'],
+        () => [1, 1],
+      ),
     ];
     const segments: ReduceSegment[] = [
       { source: 'partX', count: D * L, parts: 'u.splitsX', destination: (i) => `${lo.w1}u + ${i}` },
@@ -151,6 +197,13 @@ export class FusedAbmil {
       { source: 'partG', count: A2, stride: 3 * A, parts: 'u.chunks', destination: (i) => `${lo.vuBias}u + ${i}` },
       { source: 'partG', count: A, stride: 3 * A, sourceOffset: A2, parts: 'u.chunks', destination: (i) => `${lo.w}u + ${i}` },
     ];
+    const b1 = lo.b1;
+    // The first layer's bias gradient: column sums of dh, parked in zpart (free once the head has run).
+    if (b1 !== undefined) segments.push({ source: 'zpart', count: L, parts: 'u.chunks', destination: (i) => `${b1}u + ${i}` });
+    const instanceRows = clustering ? `
+        for (var r = 0u; r < 2u * min(${clustering.kSample}u, u.n); r = r + 1u) {
+          if (instIds[r] == row) { d = d + instDh[r * ${L}u + col]; }
+        }` : '';
     this.backwardKernels = [
       kernel(
         'dL/da = h dz',
@@ -204,21 +257,38 @@ export class FusedAbmil {
           m: 'u.n', n: `${L}u`, k: `${A2}u`, kind: this.gemmKind(L, A2),
           a: { buffer: 'dp', ld: `${A2}u`, transposed: false },
           b: { buffer: 'params', offset: `${lo.vu}u`, ld: `${A2}u`, transposed: true },
-          bindings: [RO(1, 'dp'), RO(2, 'params'), RO(3, 'attention'), RO(4, 'dz'), RW(5, 'h')],
+          bindings: [RO(1, 'dp'), RO(2, 'params'), RO(3, 'attention'), RO(4, 'dz'), RW(5, 'h'), ...(clustering ? [RO_U32(6, 'instIds'), RO(7, 'instDh')] : [])],
           epilogue: `let o = row * ${L}u + col;
-        h[o] = select(0.0, v + attention[row] * dz[col], h[o] > 0.0);`,
+        var d = v + attention[row] * dz[col];${instanceRows}
+        h[o] = select(0.0, d, h[o] > 0.0);`,
         }),
-        ['dp', 'params', 'a', 'dz', 'h'],
+        ['dp', 'params', 'a', 'dz', 'h', ...(clustering ? (['instIds', 'instDh'] as const) : [])],
         (n) => gemmGrid(n, L, 1, this.gemmKind(L, A2)),
       ),
+      ...(b1 !== undefined
+        ? [
+            kernel(
+              'db1 partials',
+              columnSumShader({
+                bindings: [RO(1, 'dh'), RW(2, 'zpart')],
+                columns: L,
+                sums: 1,
+                body: `s0 = s0 + dh[n * ${L}u + col];`,
+                store: `zpart[c * ${L}u + col] = total;`,
+              }),
+              ['h', 'zpart'],
+              (n) => columnSumGrid(L, n),
+            ),
+          ]
+        : []),
       this.floatInput.weightGradient,
       kernel(
         'gradient partials -> grads',
-        segmentReduceShader([RO(1, 'partX'), RO(2, 'partH'), RO(3, 'partG'), RW(4, 'grads')], segments),
-        ['partX', 'partH', 'partG', 'grads'],
+        segmentReduceShader([RO(1, 'partX'), RO(2, 'partH'), RO(3, 'partG'), ...(b1 !== undefined ? [RO(4, 'zpart'), RW(5, 'grads')] : [RW(4, 'grads')])], segments),
+        ['partX', 'partH', 'partG', ...(b1 !== undefined ? (['zpart'] as const) : []), 'grads'],
         () => segmentReduceGrid(segments),
       ),
-      kernel('AdamW', adamwShader(P), ['params', 'grads', 'm1', 'm2'], () => adamwGrid(P)),
+      kernel('AdamW', adamwShader(P, groups), ['params', 'grads', 'm1', 'm2', ...(groups.length > 1 ? (['groupSteps'] as const) : [])], () => adamwGrid(P)),
     ];
   }
 
@@ -240,7 +310,7 @@ export class FusedAbmil {
           a: { buffer: 'x', ld: `${D}u`, transposed: false, packedHalves: halves },
           b: { buffer: 'params', offset: `${this.layout.w1}u`, ld: `${L}u`, transposed: false },
           bindings: [declare(1, 'x'), RO(2, 'params'), RW(3, 'h')],
-          epilogue: `h[row * ${L}u + col] = max(v, 0.0);`,
+          epilogue: `h[row * ${L}u + col] = max(v${this.layout.b1 !== undefined ? ` + params[${this.layout.b1}u + col]` : ''}, 0.0);`,
         }),
         ['x', 'params', 'h'],
         (n) => gemmGrid(n, L, 1, this.gemmKind(L, D)),
@@ -273,7 +343,7 @@ export class FusedAbmil {
 
   buffer(name: BufferName): GPUBuffer {
     const b = this.buffers.get(name);
-    if (!b) throw new Error(`fused ABMIL: buffer ${name} has not been sized yet`);
+    if (!b) throw new Error(`fused path: buffer ${name} has not been sized yet`);
     return b;
   }
 
@@ -354,6 +424,30 @@ export class FusedAbmil {
     };
     STEP_FIELDS.forEach(([name, type], i) => (type === 'u32' ? view.setUint32(i * 4, values[name], true) : view.setFloat32(i * 4, values[name], true)));
     this.device.queue.writeBuffer(this.stepUniform, 0, this.scalars);
+    if (s.train && s.groupSteps && this.groupScalars) {
+      s.groupSteps.forEach((t, g) => {
+        const o = g * ADAMW_GROUP_FLOATS;
+        const scalars = this.groupScalars as Float32Array<ArrayBuffer>;
+        scalars[o] = t > 0 ? 1 : 0;
+        scalars[o + 1] = values.decay;
+        scalars[o + 2] = s.lr / (1 - ADAM.beta1 ** Math.max(1, t));
+        scalars[o + 3] = Math.sqrt(1 - ADAM.beta2 ** Math.max(1, t));
+      });
+      this.device.queue.writeBuffer(this.buffer('groupSteps'), 0, this.groupScalars);
+    }
+  }
+
+  /**
+   * Which AdamW groups a training step with this label gives a gradient: every one for gated ABMIL and
+   * CLAM with subtyping; without subtyping CLAM trains only the label's instance classifier.
+   */
+  groupsStepped(label: number): boolean[] {
+    return this.layout.groups.map((_, g) => g === 0 || this.instance === undefined || this.instance.subtyping || g - 1 === label);
+  }
+
+  /** Values of one bag's evaluation slot. */
+  get evalStride(): number {
+    return evalStride(this.layout.dims.c, this.instance ? 1 : 0);
   }
 
   /**
