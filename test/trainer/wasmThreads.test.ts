@@ -26,9 +26,10 @@ test('"auto" shares the cores out over the runs at once (1 to 8 threads); a numb
   assert.equal(resolveParallel('auto', 'wasm', { cores: 8 }, 'auto').runs, 8);
 });
 
-test('the schema takes "auto" or 1 to 8, names the field otherwise, and defaults to "auto"', () => {
+test('the schema takes "auto" or 1 to 8, names the field otherwise, and defaults to 1', () => {
   const base = { name: 'x', data: { format: 'synthetic' } };
-  assert.equal(parseExperiment(JSON.stringify(base), 'x.aem.json').compute.threads, 'auto');
+  assert.equal(parseExperiment(JSON.stringify(base), 'x.aem.json').compute.threads, 1);
+  assert.equal(parseExperiment(JSON.stringify({ ...base, compute: { threads: 'auto' } }), 'x.aem.json').compute.threads, 'auto');
   assert.equal(parseExperiment(JSON.stringify({ ...base, compute: { threads: 4 } }), 'x.aem.json').compute.threads, 4);
   for (const bad of [0, 9, 1.5, 'all']) {
     assert.throws(() => parseExperiment(JSON.stringify({ ...base, compute: { threads: bad } }), 'x.aem.json'), (err: unknown) => err instanceof ConfigError && /compute\.threads/.test(err.message));
