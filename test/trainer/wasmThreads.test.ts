@@ -6,6 +6,8 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigError, parseExperiment } from '../../src/config/load.js';
+import { parseCliArgs } from '../../src/trainer/cliArgs.js';
+import { UsageError } from '../../src/trainer/invalidInput.js';
 import { resolveParallel, resolveThreads } from '../../src/trainer/parallelRuns.js';
 import { readMetrics, readRunConfig } from '../../src/trainer/runStore.js';
 import { comparable } from '../helpers/syntheticRun.js';
@@ -32,8 +34,16 @@ test('the schema takes "auto" or 1 to 8, names the field otherwise, and defaults
   assert.equal(parseExperiment(JSON.stringify({ ...base, compute: { threads: 'auto' } }), 'x.aem.json').compute.threads, 'auto');
   assert.equal(parseExperiment(JSON.stringify({ ...base, compute: { threads: 4 } }), 'x.aem.json').compute.threads, 4);
   for (const bad of [0, 9, 1.5, 'all']) {
-    assert.throws(() => parseExperiment(JSON.stringify({ ...base, compute: { threads: bad } }), 'x.aem.json'), (err: unknown) => err instanceof ConfigError && /compute\.threads/.test(err.message));
+    assert.throws(
+      () => parseExperiment(JSON.stringify({ ...base, compute: { threads: bad } }), 'x.aem.json'),
+      (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.path === 'compute.threads'),
+      `compute.threads ${JSON.stringify(bad)} is refused`,
+    );
   }
+  assert.deepEqual(parseCliArgs(['x.aem.json', '--threads', '2']), { command: 'train', file: 'x.aem.json', threads: 2, json: false });
+  assert.deepEqual(parseCliArgs(['--resume', 'r', '--threads', 'auto']), { command: 'resume', runDirs: ['r'], threads: 'auto', breakLock: false, json: false });
+  assert.throws(() => parseCliArgs(['x.aem.json', '--threads', '9']), (err: unknown) => err instanceof UsageError && /--threads takes 1 to 8 or "auto", got "9"/.test(err.message));
+  assert.throws(() => parseCliArgs(['x.aem.json', '--threads', 'all']), (err: unknown) => err instanceof UsageError && /--threads takes a positive integer or "auto", got "all"/.test(err.message));
 });
 
 test('a run on 2 wasm threads says so in config.json and trains to the metrics of 1 thread, bit for bit', async () => {
