@@ -18,7 +18,7 @@ import { parseQuery } from '../../src/notebook/query.js';
 import { deserializeNotebook } from '../../src/notebook/serializer.js';
 import { mean, sampleStd, wilcoxonSignedRank } from '../../src/notebook/stats.js';
 import { COMPARISON_MIME, ComparisonOutputSchema, type SensitivityOutput, type TableOutput } from '../../src/protocol/notebook.js';
-import { writeRun } from '../notebook/fixture.js';
+import { writeAutoRuns, writeRun } from '../notebook/fixture.js';
 import { ensureTools, repoRoot } from '../vscode/harness/tools.js';
 import { drawnPixels, openPage, seriesOf } from './notebookRendererPage.js';
 
@@ -87,21 +87,7 @@ function writeAutoStore(): string {
         writeRun(root, { experiment: `grid-${schedule}`, lambda: Number(lambda), schedule: schedule as 'constant' | 'cosine', seed, epochs: 2, bestEpoch: 1, status: 'done', auroc: () => f(seed), entropy: 3 });
       }
     }
-    for (const [target, f] of Object.entries(auto)) {
-      writeRun(root, {
-        experiment: 'auto',
-        lambda: 0.1,
-        schedule: 'auto',
-        aem: { targetEntropy: Number(target), targetSchedule: 'constant', lambdaLr: 0.05 },
-        sweepValues: { 'aem.targetEntropy': Number(target) },
-        seed,
-        epochs: 2,
-        bestEpoch: 1,
-        status: 'done',
-        auroc: () => f(seed),
-        entropy: 3,
-      });
-    }
+    writeAutoRuns(root, auto, seed);
   }
   return root;
 }
