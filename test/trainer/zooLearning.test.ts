@@ -1,4 +1,4 @@
-// CLAM_SB and ACMIL learn the demo preset (seeded): test AUROC >= 0.85 within 20 epochs, AEM (lambda 0.1)
+// CLAM_SB, ACMIL and MHA learn the demo preset (seeded): test AUROC >= 0.85 within 20 epochs, AEM (lambda 0.1)
 // raises the mean test attention entropy against lambda 0 with the same seed, and each model's own loss
 // terms are metrics of their own; a stopped run resumes exactly.
 import { test } from 'node:test';
@@ -17,13 +17,17 @@ const meanTestEntropy = (r: SyntheticRun) => {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 };
 
-for (const [model, terms] of [
-  [{ arch: 'clam_sb' }, ['instance']],
-  [{ arch: 'acmil' }, ['branches', 'diversity']],
+/** The demo's own dataset (media/demo.aem.json: demo preset, data seed 0), where the helper's default is data seed 3. */
+const DEMO_DATA = { format: 'synthetic', synthetic: { preset: 'demo', seed: 0, classes: 2 } };
+
+for (const [model, terms, data] of [
+  [{ arch: 'clam_sb' }, ['instance'], undefined],
+  [{ arch: 'acmil' }, ['branches', 'diversity'], undefined],
+  [{ arch: 'mha' }, [], DEMO_DATA],
 ] as const) {
   test(`${model.arch} learns the demo preset, and AEM spreads its attention`, async () => {
-    const plain = await trainSynthetic(workspace, { lambda: 0, epochs: EPOCHS, seed: 0, preset: 'demo', model });
-    const aem = await trainSynthetic(workspace, { lambda: 0.1, epochs: EPOCHS, seed: 0, preset: 'demo', model });
+    const plain = await trainSynthetic(workspace, { lambda: 0, epochs: EPOCHS, seed: 0, preset: 'demo', model, ...(data ? { data } : {}) });
+    const aem = await trainSynthetic(workspace, { lambda: 0.1, epochs: EPOCHS, seed: 0, preset: 'demo', model, ...(data ? { data } : {}) });
     for (const r of [plain, aem]) {
       assert.equal(r.summary.status, 'done');
       assert.equal(r.summary.epochsDone, EPOCHS);
