@@ -20,13 +20,16 @@ type ModuleFactory = (config: WasmFactoryConfig) => Promise<BackendWasmModule>;
 // A CommonJS module: its export is the factory itself (as tfjs-backend-wasm imports it).
 const threadedFactory = ((threadedImport as unknown as { default?: ModuleFactory }).default ?? threadedImport) as unknown as ModuleFactory;
 
-
 interface EmscriptenWorker {
   unref(): void;
 }
 interface ThreadedModule extends BackendWasmModule {
   PThread: { runningWorkers: EmscriptenWorker[]; unusedWorkers: EmscriptenWorker[] };
 }
+
+/** The threads and backend factory this process registered (one threaded module per process). */
+let registered: number | undefined;
+let registeredFactory: (() => Promise<BackendWasm>) | undefined;
 
 export class WasmThreadsError extends Error {
   constructor(message: string) {
@@ -41,7 +44,7 @@ export class WasmThreadsError extends Error {
  * says.
  */
 export async function registerThreadedWasm(threads: number): Promise<void> {
-  // One module per process: its pthread pool is 8 workers, each with the whole wasm instance.
+  // Its pthread pool is 8 workers, each instantiating the module: start it once.
   if (registered === threads && tf.findBackendFactory('wasm') === registeredFactory) return;
   if (!Number.isInteger(threads) || threads < 2 || threads > MAX_WASM_THREADS) throw new WasmThreadsError(`wasm threads must be an integer from 2 to ${MAX_WASM_THREADS}, got ${threads}`);
   if (typeof SharedArrayBuffer === 'undefined') throw new WasmThreadsError('this Node has no SharedArrayBuffer, which the threaded wasm build needs');
@@ -65,8 +68,6 @@ export async function registerThreadedWasm(threads: number): Promise<void> {
   registered = threads;
   registeredFactory = factory;
 }
-let registered: number | undefined;
-let registeredFactory: (() => Promise<BackendWasm>) | undefined;
 
 /** XNNPACK threads of the active "wasm" backend. */
 export function activeWasmThreads(): number {
