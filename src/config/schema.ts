@@ -297,6 +297,9 @@ export const ClusterSchema = z
   .describe('Run the experiment on a cluster: aem-train submit submits one job array, one task per run.');
 export type ClusterConfig = z.infer<typeof ClusterSchema>;
 
+/** The most threads tfjs-backend-wasm's threaded build can use: it starts a pool of 8 workers. */
+export const MAX_WASM_THREADS = 8;
+
 export const ComputeSchema = z
   .object({
     backend: z.enum(BACKENDS).default('auto'),
@@ -304,6 +307,10 @@ export const ComputeSchema = z
       .union([z.number().int().min(1), z.literal('auto')])
       .default(1)
       .describe('Runs trained at the same time, each in its own process; "auto": as many as the cores allow (the cores over the threads each run computes on: one on wasm and cpu, all on tensorflow, one run on a GPU backend).'),
+    threads: z
+      .union([z.number().int().min(1).max(MAX_WASM_THREADS), z.literal('auto')])
+      .default(1)
+      .describe('Threads each run computes on, on the wasm backend (its threaded SIMD build when above 1; at most 8); "auto": the cores shared out over the runs trained at once. Faster for large bags on cores of its own, slower for small bags. Other backends choose their own.'),
     cacheMB: z.number().positive().default(2048).describe('Memory budget of the bag cache.'),
     gpuPath: z
       .enum(GPU_PATHS)
@@ -437,7 +444,7 @@ export const ExperimentSchema = z
       .superRefine(checkSweepValues, { when: () => true })
       .default({})
       .describe('Grid over fields of model, aem and train, numbers or not, e.g. {"model.arch": ["abmil", "mha"], "aem.lambda": [0, 0.1]}: one run per combination per seed.'),
-    compute: ComputeSchema.default({ backend: 'auto', parallel: 1, cacheMB: 2048, gpuPath: 'auto', gpuCacheMB: 4096 }),
+    compute: ComputeSchema.default({ backend: 'auto', parallel: 1, threads: 1, cacheMB: 2048, gpuPath: 'auto', gpuCacheMB: 4096 }),
     output: z.string().default('.aem/runs'),
   })
   .strict()

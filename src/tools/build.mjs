@@ -20,10 +20,10 @@ const versionOf = (pkg) => JSON.parse(readFileSync(`node_modules/${pkg}/package.
 const bundled = Object.fromEntries(['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', 'h5wasm'].map((p) => [p, versionOf(p)]));
 const esmNode = { format: 'esm', external: optional, define: { AEM_BUNDLED: JSON.stringify(bundled), __dirname: '__aemDirname', __filename: '__aemFilename' } };
 
-// In node, tfjs-backend-wasm loads the plain or the SIMD binary (never the threaded one: its
-// WASM_HAS_MULTITHREAD_SUPPORT flag is false in node).
+// In node, tfjs-backend-wasm itself loads the plain or the SIMD binary; the engine starts the threaded
+// one when compute.threads is above 1 (src/trainer/wasmThreads.ts).
 const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
-const wasmBinaries = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm'];
+const wasmBinaries = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'];
 
 const targets = [
   { ...esmNode, entryPoints: ['src/trainer/cli.ts'], outfile: 'dist/engine.mjs', banner: { js: `#!/usr/bin/env node\n${esmBanner}` } },

@@ -10,6 +10,7 @@ import { bundledVersion } from './bundle.js';
 import { NoAdapterError, openDawnAdapter } from './gpu/dawn.js';
 import { BACKEND_MODULES_ENV, describeFound, findOptionalModule, loadModule, OptionalModuleNotFoundError, requireOptionalModule, type FoundModule } from './optionalModules.js';
 import type { ExecutionPath } from './runner.js';
+import { activeWasmThreads, registerThreadedWasm, WasmThreadsError } from './wasmThreads.js';
 
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 export const BACKEND_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -95,8 +96,8 @@ async function activate(tfName: string): Promise<void> {
   if (!ok || tf.getBackend() !== tfName) throw new Error(`tfjs could not start its "${tfName}" backend (it is running "${tf.getBackend()}")`);
 }
 
-/** Tries one backend; returns its info, or throws BackendUnavailableError saying why not. */
-async function tryBackend(name: ConcreteBackend, plan: GpuPlan): Promise<Omit<BackendInfo, 'skipped'>> {
+/** Tries one backend; returns its info, or throws BackendUnavailableError saying why not. `threads`: wasm's XNNPACK threads. */
+async function tryBackend(name: ConcreteBackend, plan: GpuPlan, threads = 1): Promise<Omit<BackendInfo, 'skipped'>> {
   const fail = (why: string, where?: string) => new BackendUnavailableError(name, `${why}; ${HOW_TO_INSTALL[name]}${where ? `; ${where}` : ''}`);
   switch (name) {
     case 'tensorflow-gpu':
@@ -139,9 +140,12 @@ async function tryBackend(name: ConcreteBackend, plan: GpuPlan): Promise<Omit<Ba
     case 'wasm': {
       // A dependency of the engine (bundled into dist/engine.mjs): failing to load means a broken install.
       const wasm = await loadBundled<{ version_wasm: string }>('@tensorflow/tfjs-backend-wasm', () => import('@tensorflow/tfjs-backend-wasm'), fail);
+      if (threads > 1) return { name, tfName: 'wasm', version: wasm.version_wasm, adapter: await startThreadedWasm(threads), path: 'tfjs' };
       await activate('wasm');
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-      return { name, tfName: 'wasm', version: wasm.version_wasm, adapter: simd ? 'SIMD, 1 thread' : 'no SIMD, 1 thread', path: 'tfjs' };
+      // The threaded build stays registered in a process that started it before (tests): say what runs.
+      const running = activeWasmThreads();
+      return { name, tfName: 'wasm', version: wasm.version_wasm, adapter: `${simd ? 'SIMD' : 'no SIMD'}, ${running} thread${running === 1 ? '' : 's'}`, path: 'tfjs' };
     }
     case 'cpu': {
       const cpu = await loadBundled<{ version_cpu: string }>('@tensorflow/tfjs-backend-cpu', () => import('@tensorflow/tfjs-backend-cpu'), fail);
@@ -149,6 +153,20 @@ async function tryBackend(name: ConcreteBackend, plan: GpuPlan): Promise<Omit<Ba
       return { name, tfName: 'cpu', version: cpu.version_cpu, path: 'tfjs' };
     }
   }
+}
+
+/** The threaded SIMD build on `threads` threads (src/trainer/wasmThreads.ts); says why when it cannot start. */
+async function startThreadedWasm(threads: number): Promise<string> {
+  const fail = (why: string) => new BackendUnavailableError('wasm', `${why}; set compute.threads to 1 to run the single-threaded build`);
+  try {
+    await registerThreadedWasm(threads);
+    await activate('wasm');
+  } catch (err) {
+    throw fail(`its threaded SIMD build did not start on ${threads} threads (${err instanceof WasmThreadsError ? err.message : (err as Error).message.split('\n')[0]})`);
+  }
+  const running = activeWasmThreads();
+  if (running !== threads) throw fail(`its threaded SIMD build runs ${running} thread${running === 1 ? '' : 's'}, not the ${threads} asked for`);
+  return `SIMD, ${threads} threads`;
 }
 
 async function loadBundled<T>(pkg: string, load: () => Promise<T>, fail: (why: string) => BackendUnavailableError): Promise<T> {
@@ -167,12 +185,13 @@ function packageLocation(pkg: string): string | undefined {
   return found ? describeFound(found) : undefined;
 }
 
-export async function selectBackend(choice: BackendChoice, plan: GpuPlan = DEFAULT_PLAN): Promise<BackendInfo> {
-  if (choice !== 'auto') return { ...(await tryBackend(choice, plan)), skipped: [] };
+/** `threads`: the XNNPACK threads of the wasm backend (compute.threads, resolved by resolveComputeThreads). */
+export async function selectBackend(choice: BackendChoice, plan: GpuPlan = DEFAULT_PLAN, threads = 1): Promise<BackendInfo> {
+  if (choice !== 'auto') return { ...(await tryBackend(choice, plan, threads)), skipped: [] };
   const skipped: BackendInfo['skipped'] = [];
   for (const name of BACKEND_ORDER) {
     try {
-      return { ...(await tryBackend(name, plan)), skipped };
+      return { ...(await tryBackend(name, plan, threads)), skipped };
     } catch (err) {
       if (!(err instanceof BackendUnavailableError)) throw err;
       skipped.push({ name, reason: err.message });

@@ -67,14 +67,15 @@ async function trainCommand(args: TrainArgs): Promise<number> {
       toResume.push(plan);
     }
     if (toResume.length === 0) return EXIT.done;
-    const parallel = args.parallel;
-    const runs = toResume.map((p) => ({ runDir: p.runDir, config: parallel ? { ...p.config, experiment: { ...p.config.experiment, compute: { ...p.config.experiment.compute, parallel } } } : p.config }));
+    const overrides = { ...(args.parallel ? { parallel: args.parallel } : {}), ...(args.threads ? { threads: args.threads } : {}) };
+    const runs = toResume.map((p) => ({ runDir: p.runDir, config: { ...p.config, experiment: { ...p.config.experiment, compute: { ...p.config.experiment.compute, ...overrides } } } }));
     handle = resumeRuns(runs, { workerScript, emit, locks });
   } else {
     const loaded = await loadExperimentFile(args.file);
     let experiment = loaded.experiment;
     if (args.backend) experiment = { ...experiment, compute: { ...experiment.compute, backend: args.backend } };
     if (args.parallel) experiment = { ...experiment, compute: { ...experiment.compute, parallel: args.parallel } };
+    if (args.threads) experiment = { ...experiment, compute: { ...experiment.compute, threads: args.threads } };
     const folds = await prepareExperiment(experiment, loaded.baseDir, emit);
     handle = runExperiment(experiment, loaded.baseDir, loaded.file, folds, { workerScript, emit, locks, ...(args.seeds ? { seeds: args.seeds } : {}) });
   }

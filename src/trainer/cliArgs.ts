@@ -1,12 +1,12 @@
 // The command line of aem-train, parsed and checked: every mistake is a UsageError with a plain message
 // (the CLI adds the usage line and exits 2), never a raw parser message or a silently ignored value.
 import { parseArgs } from 'node:util';
-import { BACKENDS, type BackendChoice } from '../config/schema.js';
+import { BACKENDS, MAX_WASM_THREADS, type BackendChoice } from '../config/schema.js';
 import { UsageError } from './invalidInput.js';
 
 export const USAGE = `usage:
-  aem-train <file.aem.json> [--seeds 0,1,2] [--backend ${BACKENDS.join('|')}] [--parallel N|auto] [--json]
-  aem-train --resume <run-dir> [--resume <run-dir> ...] [--parallel N|auto] [--break-lock] [--json]
+  aem-train <file.aem.json> [--seeds 0,1,2] [--backend ${BACKENDS.join('|')}] [--parallel N|auto] [--threads N|auto] [--json]
+  aem-train --resume <run-dir> [--resume <run-dir> ...] [--parallel N|auto] [--threads N|auto] [--break-lock] [--json]
   aem-train inspect <file.aem.json> [--json]
   aem-train backends [--json]      each backend: where its packages are installed, and whether it starts here
   aem-train submit <file.aem.json> [--seeds 0,1] [--dry-run]   one SLURM job array (compute.cluster)
@@ -16,8 +16,8 @@ export type CliArgs =
   | { command: 'help' }
   | { command: 'backends'; json: boolean }
   | { command: 'inspect'; file: string; json: boolean }
-  | { command: 'train'; file: string; seeds?: number[]; backend?: BackendChoice; parallel?: number | 'auto'; json: boolean }
-  | { command: 'resume'; runDirs: string[]; parallel?: number | 'auto'; breakLock: boolean; json: boolean };
+  | { command: 'train'; file: string; seeds?: number[]; backend?: BackendChoice; parallel?: number | 'auto'; threads?: number | 'auto'; json: boolean }
+  | { command: 'resume'; runDirs: string[]; parallel?: number | 'auto'; threads?: number | 'auto'; breakLock: boolean; json: boolean };
 
 /** "--seeds 0,1,2": non-negative safe integers, at least one, none twice. */
 export function parseSeeds(text: string): number[] {
@@ -66,6 +66,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
         seeds: { type: 'string' },
         backend: { type: 'string' },
         parallel: { type: 'string' },
+        threads: { type: 'string' },
         resume: { type: 'string', multiple: true },
         'break-lock': { type: 'boolean', default: false },
         json: { type: 'boolean', default: false },
@@ -80,6 +81,8 @@ export function parseCliArgs(argv: string[]): CliArgs {
   if (values.help) return { command: 'help' };
   if (values.backend !== undefined && !(BACKENDS as readonly string[]).includes(values.backend)) throw new UsageError(`--backend must be one of ${BACKENDS.join(', ')}`);
   const parallel = values.parallel?.trim() === 'auto' ? 'auto' : positiveInt('--parallel', values.parallel, ' or "auto"');
+  const threads = values.threads?.trim() === 'auto' ? 'auto' : positiveInt('--threads', values.threads, ' or "auto"');
+  if (typeof threads === 'number' && threads > MAX_WASM_THREADS) throw new UsageError(`--threads takes 1 to ${MAX_WASM_THREADS} or "auto", got "${values.threads}"`);
   if (positionals[0] === 'backends') return { command: 'backends', json };
   if (positionals[0] === 'inspect') {
     if (!positionals[1]) throw new UsageError('inspect needs an experiment file');
@@ -91,7 +94,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     if (positionals.length > 0) throw new UsageError(`--resume continues run folders; it takes no experiment file (got ${positionals.join(' ')})`);
     if (values.seeds !== undefined || values.backend !== undefined) throw new UsageError('--seeds and --backend apply to a new experiment; a resumed run keeps its own');
     if (resume.some((d) => d.trim() === '')) throw new UsageError('--resume needs a run folder');
-    return { command: 'resume', runDirs: resume, ...(parallel ? { parallel } : {}), breakLock: values['break-lock'] ?? false, json };
+    return { command: 'resume', runDirs: resume, ...(parallel ? { parallel } : {}), ...(threads ? { threads } : {}), breakLock: values['break-lock'] ?? false, json };
   }
   if (values['break-lock']) throw new UsageError('--break-lock goes with --resume');
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'give an experiment file (*.aem.json) or --resume <run-dir>' : `one experiment file at a time (got ${positionals.length})`);
@@ -101,6 +104,7 @@ export function parseCliArgs(argv: string[]): CliArgs {
     ...(values.seeds !== undefined ? { seeds: parseSeeds(values.seeds) } : {}),
     ...(values.backend ? { backend: values.backend as BackendChoice } : {}),
     ...(parallel ? { parallel } : {}),
+    ...(threads ? { threads } : {}),
     json,
   };
 }

@@ -17,7 +17,7 @@ import type { WorkerJob } from './worker.js';
 import type { EngineLocks } from './runLock.js';
 import { WORKER_INVALID_EXIT } from './invalidInput.js';
 import { isWorkerNoise } from './workerOutputFilter.js';
-import { resolveComputeParallel } from './parallelRuns.js';
+import { resolveComputeParallel, resolveComputeThreads } from './parallelRuns.js';
 
 export interface ExperimentOptions {
   /** The CLI script that runs `__worker` (its own file). */
@@ -189,16 +189,26 @@ function lanesOf(compute: Experiment['compute'] | undefined, emit: ExperimentOpt
   return resolved.runs;
 }
 
-async function runJobs(jobs: WorkerJob[], parallel: number, pool: WorkerPool, emit: ExperimentOptions['emit'], name: string, locks: EngineLocks | undefined): Promise<ExperimentResult> {
+/** compute.threads for `lanes` runs at once; "auto" is resolved for this machine and logged. */
+function threadsOf(compute: Experiment['compute'] | undefined, lanes: number, emit: ExperimentOptions['emit']): number {
+  if (!compute) return 1;
+  const resolved = resolveComputeThreads(compute, lanes);
+  if (resolved.reason && compute.threads === 'auto') emit({ type: 'log', level: 'info', message: resolved.reason });
+  return resolved.threads;
+}
+
+async function runJobs(jobs: WorkerJob[], parallel: number, pool: WorkerPool, emit: ExperimentOptions['emit'], name: string, locks: EngineLocks | undefined, compute: Experiment['compute'] | undefined): Promise<ExperimentResult> {
   const summaries: RunSummary[] = [];
   let next = 0;
+  const lanes = Math.max(1, Math.min(parallel, jobs.length));
+  const threads = threadsOf(compute, lanes, emit);
   const lane = async () => {
     while (next < jobs.length && !pool.isStopping) {
       const job = jobs[next++] as WorkerJob;
-      summaries.push(await pool.run(job));
+      summaries.push(await pool.run({ ...job, threads }));
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallel, jobs.length)) }, lane));
+  await Promise.all(Array.from({ length: lanes }, lane));
   const unstarted = jobs.slice(next).map((j) => j.runDir);
   for (const dir of unstarted) locks?.release(dir);
   const order = new Map(jobs.map((j, i) => [j.config.runId, i]));
@@ -246,7 +256,7 @@ export function runExperiment(
   const pool = new WorkerPool(options);
   const specs = expandRuns(experiment, folds, options.seeds);
   const jobs: WorkerJob[] = specs.map((spec) => ({ type: 'start', resume: false, ...newRunConfig(spec, baseDir, experimentFile, options.locks) }));
-  return { done: runJobs(jobs, lanesOf(experiment.compute, options.emit), pool, options.emit, experiment.name, options.locks), stop: () => pool.stopAll() };
+  return { done: runJobs(jobs, lanesOf(experiment.compute, options.emit), pool, options.emit, experiment.name, options.locks, experiment.compute), stop: () => pool.stopAll() };
 }
 
 /** Resumes run folders (their configs read and checked, their locks taken), `parallel` of the first at a time. */
@@ -254,7 +264,7 @@ export function resumeRuns(runs: { runDir: string; config: ResolvedRunConfig }[]
   const pool = new WorkerPool(options);
   const jobs: WorkerJob[] = runs.map(({ runDir, config }) => ({ type: 'start', resume: true, config, runDir: path.resolve(runDir) }));
   const first = runs[0]?.config.experiment;
-  return { done: runJobs(jobs, lanesOf(first?.compute, options.emit), pool, options.emit, first?.name ?? '', options.locks), stop: () => pool.stopAll() };
+  return { done: runJobs(jobs, lanesOf(first?.compute, options.emit), pool, options.emit, first?.name ?? '', options.locks, first?.compute), stop: () => pool.stopAll() };
 }
 
 /**
@@ -265,5 +275,5 @@ export function resumeRun(runDir: string, options: ExperimentOptions, resume = t
   const pool = new WorkerPool(options);
   const config = readRunConfig(runDir);
   const job: WorkerJob = { type: 'start', resume, config, runDir: path.resolve(runDir) };
-  return { done: runJobs([job], 1, pool, options.emit, config.experiment.name, undefined), stop: () => pool.stopAll() };
+  return { done: runJobs([job], 1, pool, options.emit, config.experiment.name, undefined, config.experiment.compute), stop: () => pool.stopAll() };
 }

@@ -10,6 +10,7 @@ import { checkSplitsForTraining } from '../data/trainingChecks.js';
 import type { EngineEvent, RunSummary, TrainEpochMetrics } from '../protocol/events.js';
 import { evaluateSplit, instanceTruthLookup } from './evaluate.js';
 import { selectBackend, type BackendInfo } from './backend.js';
+import { resolveComputeThreads } from './parallelRuns.js';
 import { backendLabel } from '../protocol/backendLabel.js';
 import { createRunner } from './createRunner.js';
 import { gpuPlanOf } from './gpu/coverage.js';
@@ -50,6 +51,8 @@ export interface TrainJob {
   runDir: string;
   /** Continue from checkpoint-last in runDir. */
   resume: boolean;
+  /** wasm threads (resolved from compute.threads by the experiment runner); else resolved for one run alone. */
+  threads?: number;
 }
 
 const PROGRESS_INTERVAL_MS = 500;
@@ -72,7 +75,8 @@ export async function trainRun(job: TrainJob, hooks: TrainHooks): Promise<RunSum
   const swept = removeStaleTmpFiles(job.runDir);
   if (swept.length > 0) log('info', `removed ${swept.length} temporary file(s) a failed write left behind: ${swept.join(', ')}`);
 
-  const backend: BackendInfo = await selectBackend(exp.compute.backend, gpuPlanOf(exp));
+  const threads = job.threads ?? resolveComputeThreads(exp.compute, 1).threads;
+  const backend: BackendInfo = await selectBackend(exp.compute.backend, gpuPlanOf(exp), threads);
   config.backend = backend;
   writeRunConfig(paths, config);
 

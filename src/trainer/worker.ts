@@ -11,6 +11,8 @@ export const WorkerJobSchema = z.object({
   type: z.literal('start'),
   runDir: z.string(),
   resume: z.boolean(),
+  // The wasm threads of this run, resolved by the parent from compute.threads and the runs at once.
+  threads: z.number().int().min(1).optional(),
   // The resolved config was written and validated by the parent; it travels as is.
   config: z.custom<ResolvedRunConfig>((v) => typeof v === 'object' && v !== null && 'runId' in v && 'experiment' in v),
 });
@@ -64,7 +66,7 @@ export async function workerMain(): Promise<void> {
   });
   try {
     const summary = await trainRun(
-      { config: job.config, runDir: job.runDir, resume: job.resume },
+      { config: job.config, runDir: job.runDir, resume: job.resume, ...(job.threads !== undefined ? { threads: job.threads } : {}) },
       { emit: send, shouldStop: () => stopRequested },
     );
     await sendWhileConnected({ type: 'run-finished', runId: job.config.runId, status: summary.status, summary });

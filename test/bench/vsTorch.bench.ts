@@ -1,10 +1,11 @@
 // `npm run bench -- vs-torch`: the engine on wasm next to PyTorch's CPU build, in the same bench run.
 //  1. one ABMIL + AEM training step (D 1024 -> 512 -> attention 128, 2 classes, AdamW, loss read back)
-//     at N = 2,000 / 8,000 / 20,000: ours (wasm, this process) and PyTorch (torch_step.py) with one thread
-//     and with every core, and the ratios;
+//     at N = 2,000 / 8,000 / 20,000: ours (wasm, this process) on 1 thread and on the threaded build with
+//     every core (up to 8), and PyTorch (torch_step.py) with one thread and with every core, and the ratios;
 //  2. the whole process on a generated small-bag dataset (150 slides of ~840 instances, D 192; 105 train,
-//     15 val, 30 test): the engine CLI against torch_train.py, each from process start to exit, train
-//     and val + test seconds, for --epochs=E epochs (default 5; the issue's figure is for 50).
+//     15 val, 30 test): the engine CLI (compute.threads 1 and every core) against torch_train.py, each
+//     from process start to exit, train and val + test seconds, for --epochs=E epochs (default 5; the
+//     issue's figure is for 50).
 // Without torch in /usr/bin/python3 (or AEM_BENCH_PYTHON) it says so and prints ours alone.
 // Options: --sizes=2000,8000 --epochs=E --budget-s=S (per step cell, default 10) --no-whole --no-steps --quick
 // (N = 2,000 and 2 epochs).
@@ -17,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { writeFeatureH5 } from '../../src/data/syntheticH5.js';
 import { parseMetricsLines } from '../../src/protocol/events.js';
 import { AdamW } from '../../src/trainer/adamw.js';
+import { MAX_WASM_THREADS } from '../../src/config/schema.js';
 import { selectBackend } from '../../src/trainer/backend.js';
 import { GatedAbmil, initAbmilParams } from '../../src/trainer/models/abmil.js';
 import { trainStep } from '../../src/trainer/step.js';
@@ -118,14 +120,14 @@ interface WholeRun {
   error?: string;
 }
 
-function ourWholeRun(dir: string, epochs: number): WholeRun {
+function ourWholeRun(dir: string, epochs: number, threads: number): WholeRun {
   const file = path.join(dir, 'vs-torch.aem.json');
   const experiment = {
     name: 'vs-torch',
     data: { format: 'clam', features: dir, csv: path.join(dir, 'dataset.csv'), labels: { normal: 0, tumor: 1 }, split: { kind: 'column', column: 'split' } },
     aem: { lambda: 0.1 },
     train: { epochs },
-    compute: { backend: 'wasm' },
+    compute: { backend: 'wasm', threads },
     output: path.join(dir, 'runs'),
   };
   writeFileSync(file, JSON.stringify(experiment));
@@ -133,12 +135,13 @@ function ourWholeRun(dir: string, epochs: number): WholeRun {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [path.join(repo, 'dist/engine.mjs'), file, '--seeds', '0', '--json'], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const processSeconds = (performance.now() - t0) / 1000;
-  if (r.status !== 0) return { label: 'ours (wasm)', processSeconds, trainSeconds: NaN, evalSeconds: NaN, error: (r.stderr.trim().split('\n').pop() ?? '') || `exit ${r.status}` };
+  const label = `ours (wasm, ${threads} thread${threads === 1 ? '' : 's'})`;
+  if (r.status !== 0) return { label, processSeconds, trainSeconds: NaN, evalSeconds: NaN, error: (r.stderr.trim().split('\n').pop() ?? '') || `exit ${r.status}` };
   const runsDir = path.join(dir, 'runs', 'vs-torch');
   const [run] = readdirSync(runsDir);
   const lines = parseMetricsLines(readFileSync(path.join(runsDir, run ?? '', 'metrics.jsonl'), 'utf8'));
   const sum = (split: (s: string) => boolean) => lines.filter((l) => split(l.split)).reduce((a, l) => a + l.seconds, 0);
-  return { label: 'ours (wasm, 1 thread)', processSeconds, trainSeconds: sum((s) => s === 'train'), evalSeconds: sum((s) => s !== 'train') };
+  return { label, processSeconds, trainSeconds: sum((s) => s === 'train'), evalSeconds: sum((s) => s !== 'train') };
 }
 
 function torchWholeRun(dir: string, epochs: number, threads: number): WholeRun {
@@ -158,19 +161,30 @@ export async function run(args: string[]): Promise<void> {
   const budgetMs = Number(option(args, 'budget-s') ?? '10') * 1000;
   const cores = os.availableParallelism();
   const torch = torchVersion();
+  const threads = Math.min(cores, MAX_WASM_THREADS);
   const info = await selectBackend('wasm');
-  console.log(`ours: wasm ${info.version} (${info.adapter ?? ''}); ${torch ? `PyTorch ${torch} (${python}), 1 thread and ${cores} threads` : `PyTorch: not found (${python} cannot import torch): ours alone`}; ${cores} cores`);
+  console.log(`ours: wasm ${info.version} (${info.adapter ?? ''}; then the threaded build on ${threads} threads); ${torch ? `PyTorch ${torch} (${python}), 1 thread and ${cores} threads` : `PyTorch: not found (${python} cannot import torch): ours alone`}; ${cores} cores`);
   console.log('one ABMIL + AEM step, D 1024 -> 512 -> 128, 2 classes, AdamW, loss read back; median ms (ours: >= 3 steps after a warm-up, up to the budget; torch_step.py: >= 5 after 3 warm-ups)');
-  const header = ['N', 'ours ms'];
-  if (torch) header.push('torch 1t ms', `torch ${cores}t ms`, 'ours / torch 1t', `ours / torch ${cores}t`);
+  const steps = args.includes('--no-steps') ? [] : sizes;
+  // The stock build cannot come back once the threaded one is registered: every 1-thread size first.
+  const oneThread = new Map<number, number>();
+  for (const n of steps) oneThread.set(n, (await ourStepMs(n, budgetMs)).medianMs);
+  const threaded = new Map<number, number>();
+  if (threads > 1 && steps.length > 0) {
+    const t = await selectBackend('wasm', undefined, threads);
+    process.stderr.write(`  ours on ${t.adapter ?? ''}\n`);
+    for (const n of steps) threaded.set(n, (await ourStepMs(n, budgetMs)).medianMs);
+  }
+  const header = ['N', 'ours 1t ms', `ours ${threads}t ms`, `ours 1t / ${threads}t`];
+  if (torch) header.push('torch 1t ms', `torch ${cores}t ms`, 'ours 1t / torch 1t', `ours ${threads}t / torch ${cores}t`);
   console.log(header.join(' | '));
-  for (const n of args.includes('--no-steps') ? [] : sizes) {
-    const ours = await ourStepMs(n, budgetMs);
-    const row = [String(n), fmt(ours.medianMs)];
+  for (const n of steps) {
+    const [one, many] = [oneThread.get(n), threaded.get(n)];
+    const row = [String(n), fmt(one), fmt(many), ratio(one, many)];
     if (torch) {
-      const one = torchStepMs(n, 1);
-      const all = torchStepMs(n, cores);
-      row.push(fmt(one), fmt(all), ratio(ours.medianMs, one), ratio(ours.medianMs, all));
+      const torchOne = torchStepMs(n, 1);
+      const torchAll = torchStepMs(n, cores);
+      row.push(fmt(torchOne), fmt(torchAll), ratio(one, torchOne), ratio(many, torchAll));
     }
     console.log(row.join(' | '));
   }
@@ -181,12 +195,12 @@ export async function run(args: string[]): Promise<void> {
     process.stderr.write('  writing the small-bag dataset (150 slides, ~840 instances, D 192) ...\n');
     await writeSmallBagDataset(dir);
     console.log(`\nwhole process, small-bag dataset (150 slides of ~840 instances, D 192 -> 96 -> 128; 105 train, 15 val, 30 test), ${epochs} epochs, one bag per step, val + test every epoch:`);
-    const runs = [ourWholeRun(dir, epochs)];
+    const runs = [ourWholeRun(dir, epochs, 1), ...(threads > 1 ? [ourWholeRun(dir, epochs, threads)] : [])];
     if (torch) runs.push(torchWholeRun(dir, epochs, 1), torchWholeRun(dir, epochs, cores));
     console.log('run | process s | train s | val+test s');
     for (const r of runs) console.log(r.error ? `${r.label} | not run: ${r.error}` : `${r.label} | ${r.processSeconds.toFixed(1)} | ${r.trainSeconds.toFixed(1)} | ${r.evalSeconds.toFixed(1)}`);
     const [ours, ...others] = runs;
-    for (const o of others) if (ours && !ours.error && !o.error) console.log(`ours / ${o.label}: ${ratio(ours.processSeconds, o.processSeconds)} the process time, ${ratio(ours.trainSeconds, o.trainSeconds)} the train time`);
+    for (const o of others) if (ours && !ours.error && !o.error) console.log(`${ours.label} / ${o.label}: ${ratio(ours.processSeconds, o.processSeconds)} the process time, ${ratio(ours.trainSeconds, o.trainSeconds)} the train time`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

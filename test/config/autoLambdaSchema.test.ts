@@ -73,7 +73,7 @@ test('the fused WebGPU path refuses auto with the reason; constant and cosine st
   const aem = (schedule: 'auto' | 'cosine') => ({ regulariser: 'entropy', lambda: 0.1, schedule, targetEntropy: 0.6, targetSchedule: 'constant', lambdaLr: 0.05 }) as const;
   assert.match(fusedUnsupported({ model, aem: aem('auto') }) ?? '', /does not cover aem\.schedule "auto"/);
   assert.equal(fusedUnsupported({ model, aem: aem('cosine') }), undefined);
-  const plan = gpuPlanOf({ model, aem: aem('auto'), compute: { backend: 'webgpu', parallel: 1, cacheMB: 2048, gpuPath: 'fused', gpuCacheMB: 4096 } });
+  const plan = gpuPlanOf({ model, aem: aem('auto'), compute: { backend: 'webgpu', parallel: 1, threads: 1, cacheMB: 2048, gpuPath: 'fused', gpuCacheMB: 4096 } });
   assert.equal(plan.path, 'fused');
   assert.match(plan.fusedUnsupported ?? '', /aem\.schedule "auto"/);
 });

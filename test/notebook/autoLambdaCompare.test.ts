@@ -13,7 +13,7 @@ import { mean, sampleStd, wilcoxonSignedRank } from '../../src/notebook/stats.js
 import { fallbackMarkdown } from '../../src/notebook/outputs.js';
 import { COMPARISON_MIME, ComparisonOutputSchema, type ComparisonOutput } from '../../src/protocol/notebook.js';
 import { runNotebookCells } from '../../src/notebook/runCells.js';
-import { writeRun } from './fixture.js';
+import { writeAutoRuns, writeRun } from './fixture.js';
 
 // fixed: constant lambda 0 / 0.1 / 0.5, test AUROC 0.70 / 0.75 / 0.72 + 0.01 seed (+ 0.002 seed^2 for 0.1);
 // auto: targets 0.8 and 0.95, AUROC 0.74 + 0.013 seed and 0.69 + 0.01 seed + 0.001 seed^2; seeds 0-4.
@@ -25,21 +25,7 @@ for (let seed = 0; seed < 5; seed++) {
   for (const [lambda, f] of Object.entries(fixed)) {
     writeRun(root, { experiment: 'grid', lambda: Number(lambda), schedule: 'constant', seed, epochs: 2, bestEpoch: 1, status: 'done', auroc: () => f(seed), entropy: 3 });
   }
-  for (const [target, f] of Object.entries(auto)) {
-    writeRun(root, {
-      experiment: 'auto',
-      lambda: 0.1,
-      schedule: 'auto',
-      aem: { targetEntropy: Number(target), targetSchedule: 'constant', lambdaLr: 0.05 },
-      sweepValues: { 'aem.targetEntropy': Number(target) },
-      seed,
-      epochs: 2,
-      bestEpoch: 1,
-      status: 'done',
-      auroc: () => f(seed),
-      entropy: 3,
-    });
-  }
+  writeAutoRuns(root, auto, seed);
 }
 const runs = loadRuns([root]);
 const seeds = [0, 1, 2, 3, 4];

@@ -12,15 +12,17 @@ import { COMPARISON_MIME, ComparisonOutputSchema } from '../../src/protocol/note
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../media/auto-lambda');
 
-test('the experiment set: lambda 0 and constant / cosine grids, auto at three targets, on two datasets', () => {
+test('the experiment set: lambda 0 and constant / cosine grids, auto at three targets, on three datasets', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.aem.json')).sort();
-  assert.equal(files.length, 6);
+  assert.equal(files.length, 9);
   for (const file of files) {
     const e = parseExperiment(readFileSync(path.join(dir, file), 'utf8'), file);
     assert.equal(e.name, file.replace('.aem.json', ''));
     assert.equal(e.data.format, 'synthetic');
     assert.equal(e.data.synthetic?.classes, file.includes('grade4') ? 4 : 2);
-    const kind = file.replace(/^auto-lambda-(demo|grade4)-/, '').replace('.aem.json', '');
+    assert.equal(e.data.synthetic?.preset, file.includes('c16') ? 'c16-like' : 'demo');
+    assert.deepEqual(e.seeds, [0, 1, 2, 3, 4]);
+    const kind = file.replace(/^auto-lambda-(demo|grade4|c16)-/, '').replace('.aem.json', '');
     assert.equal(e.aem.schedule, kind);
     if (kind === 'constant') assert.deepEqual(e.sweep['aem.lambda'], [0, 0.01, 0.1, 0.5]);
     if (kind === 'cosine') assert.deepEqual(e.sweep['aem.lambda'], [0.01, 0.1, 0.5]);

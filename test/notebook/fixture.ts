@@ -98,3 +98,22 @@ export function writeStore(): string {
   writeRun(root, { experiment: 'exp-cos', lambda: 0, schedule: 'cosine', seed: 9, epochs: 3, bestEpoch: 0, status: 'running', auroc: () => 0.5, entropy: 3 });
   return root;
 }
+
+/** One seed of `aem.schedule: "auto"` runs (experiment "auto", start 0.1, lambdaLr 0.05), a run per target, test AUROC `auroc[target](seed)`. */
+export function writeAutoRuns(root: string, auroc: Record<number, (seed: number) => number>, seed: number): void {
+  for (const [target, f] of Object.entries(auroc)) {
+    writeRun(root, {
+      experiment: 'auto',
+      lambda: 0.1,
+      schedule: 'auto',
+      aem: { targetEntropy: Number(target), targetSchedule: 'constant', lambdaLr: 0.05 },
+      sweepValues: { 'aem.targetEntropy': Number(target) },
+      seed,
+      epochs: 2,
+      bestEpoch: 1,
+      status: 'done',
+      auroc: () => f(seed),
+      entropy: 3,
+    });
+  }
+}

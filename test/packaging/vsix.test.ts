@@ -21,6 +21,7 @@ const LOADED_AT_RUN_TIME: Record<string, string> = {
   'dist/bagReaderWorker.js': 'the engine starts it as a worker thread (src/data/bagReaderPool.ts)',
   'dist/tfjs-backend-wasm.wasm': "tfjs-backend-wasm, from beside the engine, on CPUs without wasm SIMD",
   'dist/tfjs-backend-wasm-simd.wasm': 'tfjs-backend-wasm, from beside the engine, with wasm SIMD',
+  'dist/tfjs-backend-wasm-threaded-simd.wasm': 'the engine, on wasm with compute.threads above 1 (src/trainer/wasmThreads.ts)',
   'media/dist/liveCharts.js': 'the Live Charts webview (src/extension/liveCharts/viewProvider.ts)',
   'media/liveCharts.css': 'the Live Charts webview',
   'media/dist/attentionMaps.js': 'the Attention Maps webview (src/extension/attentionMaps/)',

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
+import { PARITY_BACKENDS, startParityBackend } from '../helpers/parityBackends.js';
 import { GatedAbmil, ABMIL_PARAM_NAMES } from '../../src/trainer/models/abmil.js';
 import { lossTerms, regulariserOf, regulariserValueAndGrad, topkSmallBagNotice, type Regulariser } from '../../src/trainer/lossTerms.js';
 import { AdamW } from '../../src/trainer/adamw.js';
@@ -31,9 +32,9 @@ test('the abmil_topk convention is the one implemented', () => {
   assert.throws(() => regulariserOf({ regulariser: 'entropy_topk' }), /needs aem\.k/);
 });
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  test(`ABMIL with entropy_topk: parity with PyTorch on ${backend}`, async (t) => {
-    const info = await selectBackend(backend);
+for (const parity of PARITY_BACKENDS) {
+  test(`ABMIL with entropy_topk: parity with PyTorch on ${parity.label}`, async (t) => {
+    const info = await startParityBackend(parity);
     assert.equal(tf.getBackend(), info.tfName);
     assert.equal(cases.length, 2);
     for (const c of cases) {

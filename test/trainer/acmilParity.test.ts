@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
+import { PARITY_BACKENDS, startParityBackend } from '../helpers/parityBackends.js';
 import { Acmil, acmilParamNames, type AcmilShape } from '../../src/trainer/models/acmil.js';
 import { lossTerms, regulariserValueAndGrad } from '../../src/trainer/lossTerms.js';
 import { AdamW } from '../../src/trainer/adamw.js';
@@ -36,9 +37,9 @@ function buildModel(c: ZooCase): Acmil {
 
 const scalar = (t: tf.Tensor) => t.dataSync()[0] as number;
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  test(`ACMIL parity with PyTorch on ${backend}`, async (t) => {
-    const info = await selectBackend(backend);
+for (const parity of PARITY_BACKENDS) {
+  test(`ACMIL parity with PyTorch on ${parity.label}`, async (t) => {
+    const info = await startParityBackend(parity);
     assert.equal(tf.getBackend(), info.tfName);
     assert.equal(cases.length, 3);
     for (const c of cases) {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../src/trainer/backend.js';
+import { PARITY_BACKENDS, startParityBackend } from '../helpers/parityBackends.js';
 import { AdamW } from '../../src/trainer/adamw.js';
 import { SeededRandom } from '../../src/util/seededRandom.js';
 import { assertAllClose } from '../helpers/abmilGolden.js';
@@ -79,9 +79,9 @@ function gradsAt(k: number, rng: SeededRandom): Map<string, tf.Tensor> {
 
 const values = (ps: Map<string, tf.Variable>) => new Map([...ps].map(([n, p]) => [n, Array.from(p.dataSync())]));
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  test(`AdamW on ${backend}: one step matches PyTorch on the zoo2 fixture, parameters without a gradient untouched`, async () => {
-    await selectBackend(backend);
+for (const parity of PARITY_BACKENDS) {
+  test(`AdamW on ${parity.label}: one step matches PyTorch on the zoo2 fixture, parameters without a gradient untouched`, async () => {
+    await startParityBackend(parity);
     const fixture = zooFixture('zoo2_parity.json');
     let skipped = 0;
     for (const c of fixture.cases) {
@@ -106,8 +106,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
     assert.ok(skipped >= 4, `the fixture has parameters without a gradient (${skipped})`);
   });
 
-  test(`AdamW on ${backend}: the flat update equals the per-parameter one bit for bit, and a restored state continues exactly`, async () => {
-    await selectBackend(backend);
+  test(`AdamW on ${parity.label}: the flat update equals the per-parameter one bit for bit, and a restored state continues exactly`, async () => {
+    await startParityBackend(parity);
     const flatParams = params(1);
     const refParams = params(1);
     const resumedParams = params(1);

@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
+import { PARITY_BACKENDS, startParityBackend } from '../helpers/parityBackends.js';
 import { ClamSb, clamInstanceDetail, clamParamNames, type ClamInstanceDetail, type ClamInstanceLoss } from '../../src/trainer/models/clam.js';
 import { lossTerms, regulariserValueAndGrad } from '../../src/trainer/lossTerms.js';
 import { AdamW } from '../../src/trainer/adamw.js';
@@ -36,9 +37,9 @@ function buildModel(c: ZooCase): ClamSb {
 
 const scalar = (t: tf.Tensor) => t.dataSync()[0] as number;
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  test(`CLAM_SB parity with PyTorch on ${backend}`, async (t) => {
-    const info = await selectBackend(backend);
+for (const parity of PARITY_BACKENDS) {
+  test(`CLAM_SB parity with PyTorch on ${parity.label}`, async (t) => {
+    const info = await startParityBackend(parity);
     assert.equal(tf.getBackend(), info.tfName);
     assert.equal(cases.length, 4);
     assert.ok(cases.some((c) => c.subtyping) && cases.some((c) => !c.subtyping));

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../src/trainer/backend.js';
+import { PARITY_BACKENDS, startParityBackend } from '../helpers/parityBackends.js';
 import { Dtfd, DTFD_PARAM_NAMES, DTFD_TIER1_TERM, drawPseudoBags, pseudoBagsForEvaluation, type Distillation } from '../../src/trainer/models/dtfd.js';
 import { lossTerms, regulariserValueAndGrad } from '../../src/trainer/lossTerms.js';
 import { AdamW } from '../../src/trainer/adamw.js';
@@ -37,9 +37,9 @@ function num(v: unknown): number {
   return v as number;
 }
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  test(`DTFD-MIL parity with PyTorch on ${backend}`, async (t) => {
-    const info = await selectBackend(backend);
+for (const parity of PARITY_BACKENDS) {
+  test(`DTFD-MIL parity with PyTorch on ${parity.label}`, async (t) => {
+    const info = await startParityBackend(parity);
     assert.equal(tf.getBackend(), info.tfName);
     assert.equal(cases.length, 2);
     for (const c of cases) {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectBackend } from '../../src/trainer/backend.js';
+import { PARITY_BACKENDS, startParityBackend } from '../helpers/parityBackends.js';
 import { MultiHeadAttentionMil, MHA_PARAM_NAMES } from '../../src/trainer/models/mha.js';
 import { lossTerms, regulariserValueAndGrad } from '../../src/trainer/lossTerms.js';
 import { AdamW } from '../../src/trainer/adamw.js';
@@ -18,9 +18,9 @@ function buildModel(c: ZooCase): MultiHeadAttentionMil {
   return new MultiHeadAttentionMil({ inputDim: c.D, hiddenDim: c.D_inner as number, heads: c.heads as number, nClasses: c.n_classes, dropout: 0 }, initial);
 }
 
-for (const backend of ['cpu', 'wasm'] as const) {
-  test(`MHA parity with PyTorch on ${backend}`, async (t) => {
-    const info = await selectBackend(backend);
+for (const parity of PARITY_BACKENDS) {
+  test(`MHA parity with PyTorch on ${parity.label}`, async (t) => {
+    const info = await startParityBackend(parity);
     assert.equal(tf.getBackend(), info.tfName);
     assert.equal(cases.length, 2);
     for (const c of cases) {

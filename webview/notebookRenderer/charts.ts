@@ -102,13 +102,50 @@ function flatBands(output: SensitivityOutput, theme: Theme): LineSet[] {
   return bandDatasets(asSeries, { ...theme, series: (i) => theme.series(i + offset) }).map((d) => (/ [−+]std$/.test(d.label ?? '') ? d : { ...d, borderDash: [6, 4], pointRadius: 0 }));
 }
 
+/**
+ * What each flat band was drawn with, read back from the chart: its x span, lower edge, mean and upper edge,
+ * the dash, the fill, and where on the canvas (CSS pixels) its mean line and its edges fell (for tests and
+ * accessibility).
+ */
+function describeBands(canvas: HTMLCanvasElement, chart: Chart, bandCount: number): void {
+  const sets = chart.data.datasets as LineSet[];
+  const first = sets.length - 3 * bandCount;
+  const { x: xScale, y: yScale } = chart.scales;
+  const described = [];
+  for (let i = first; i + 2 < sets.length; i += 3) {
+    const [lower, upper, line] = [sets[i], sets[i + 1], sets[i + 2]] as [LineSet, LineSet, LineSet];
+    const ys = (d: LineSet) => d.data.map((p) => p.y);
+    described.push({
+      label: line.label ?? '',
+      x: line.data.map((p) => p.x),
+      lower: ys(lower),
+      mean: ys(line),
+      upper: ys(upper),
+      dashed: Array.isArray(line.borderDash) && line.borderDash.length > 0,
+      filled: upper.fill === '-1',
+      pixels: xScale && yScale
+        ? {
+            x: line.data.map((p) => xScale.getPixelForValue(p.x)),
+            mean: yScale.getPixelForValue(line.data[0]?.y ?? 0),
+            lower: yScale.getPixelForValue(lower.data[0]?.y ?? 0),
+            upper: yScale.getPixelForValue(upper.data[0]?.y ?? 0),
+          }
+        : null,
+    });
+  }
+  canvas.dataset.bands = JSON.stringify(described);
+}
+
 export function renderSensitivity(output: SensitivityOutput, root: HTMLElement): Chart[] {
   header(root, output.title, output.notes);
   const theme = readTheme();
   const canvas = chartBox(root, `${output.metric} against ${output.x}`);
-  const datasets = [...bandDatasets(output.series, theme), ...flatBands(output, theme)];
+  const bands = flatBands(output, theme);
+  const datasets = [...bandDatasets(output.series, theme), ...bands];
   describe(canvas, datasets);
-  return [new Chart(canvas, { type: 'line', data: { datasets }, options: baseOptions(theme, output.x, output.metric) })];
+  const chart = new Chart(canvas, { type: 'line', data: { datasets }, options: baseOptions(theme, output.x, output.metric) });
+  describeBands(canvas, chart, bands.length / 3);
+  return [chart];
 }
 
 export function renderScatter(output: ScatterOutput, root: HTMLElement): Chart[] {
