@@ -110,6 +110,9 @@ export class BagReaderPool {
 
   async close(): Promise<void> {
     this.closing = true;
+    // An idle reader is unref'd: without this the loop can empty before the thread's exit is reported,
+    // leaving this promise (and the run that awaits it) pending forever.
+    this.worker.ref();
     await this.worker.terminate();
     // Reads still in flight (a prefetch nobody waits for) end here rather than never.
     this.failAll(new Error('the bag reader was closed'));
