@@ -140,7 +140,10 @@ test('a wasm out-of-bounds fault in a step fails with the slide, N and the fix; 
   assert.equal(isWasmMemoryFault(new Error('memory access out of bounds')), false);
 });
 
-test('a run whose bag is over the limit ends failed, with the reason in summary.json', async () => {
+test('a run whose bag is over the limit ends failed, with the reason in summary.json', { timeout: 120_000 }, async () => {
+  // In this process nothing else holds the event loop while the failed run closes its unref'd bag reader
+  // (an engine worker has its IPC channel); without a handle node's runner cancels the test mid-await.
+  const keepAlive = setInterval(() => undefined, 1000);
   const limits = BACKEND_MEMORY_LIMITS as Record<string, number>;
   const saved = limits.wasm as number;
   const model = { arch: 'transmil', width: 16, heads: 2, landmarks: 8 };
@@ -163,5 +166,6 @@ test('a run whose bag is over the limit ends failed, with the reason in summary.
     assert.match(summary.error, /^slide \S+ has \d+ instances: a training step on it with model\.arch "transmil" needs about .* limit; set train\.maxInstances to at most \d+/);
   } finally {
     limits.wasm = saved;
+    clearInterval(keepAlive);
   }
 });
