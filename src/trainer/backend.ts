@@ -11,6 +11,7 @@ import { NoAdapterError, openDawnAdapter } from './gpu/dawn.js';
 import { BACKEND_MODULES_ENV, describeFound, findOptionalModule, loadModule, OptionalModuleNotFoundError, requireOptionalModule, type FoundModule } from './optionalModules.js';
 import type { ExecutionPath } from './runner.js';
 import { activeWasmThreads, registerThreadedWasm, WasmThreadsError } from './wasmThreads.js';
+import { useWasmSliceKernel } from './wasmSlice.js';
 
 export type ConcreteBackend = Exclude<BackendChoice, 'auto'>;
 export const BACKEND_ORDER: readonly ConcreteBackend[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
@@ -140,6 +141,7 @@ async function tryBackend(name: ConcreteBackend, plan: GpuPlan, threads = 1): Pr
     case 'wasm': {
       // A dependency of the engine (bundled into dist/engine.mjs): failing to load means a broken install.
       const wasm = await loadBundled<{ version_wasm: string }>('@tensorflow/tfjs-backend-wasm', () => import('@tensorflow/tfjs-backend-wasm'), fail);
+      useWasmSliceKernel('in-place');
       if (threads > 1) return { name, tfName: 'wasm', version: wasm.version_wasm, adapter: await startThreadedWasm(threads), path: 'tfjs' };
       await activate('wasm');
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');

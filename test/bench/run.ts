@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const all = ['step', 'ops', 'vs-torch', 'models', 'readers', 'cache', 'epoch', 'charts', 'maps', 'gpu'];
+const all = ['step', 'ops', 'kernels', 'vs-torch', 'models', 'readers', 'cache', 'epoch', 'charts', 'maps', 'gpu'];
 // Bench names that are not their file's name.
 const FILES: Record<string, string> = { 'vs-torch': 'vsTorch' };
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -1,9 +1,11 @@
 // Reverse-mode gradients for the tfjs kernels the autodiff models (DTFD-MIL, TransMIL) use, so
 // tf.grads works on tfjs-core alone (its node bundle registers none; tfjs's own register_all_gradients
 // cannot be imported from ES modules). The matMul gradient multiplies untransposed operands after an
-// explicit transpose, because wasm's transposed matMul path is 10-25x slower than its plain one.
+// explicit transpose, because wasm's transposed matMul path is 10-25x slower than its plain one, and a
+// batched one as one product per batch (layers/batchMatMul.ts).
 // Registration is global and idempotent; `useAutodiff()` is what a model calls before tf.grads.
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMul } from './batchMatMul.js';
 
 type Saved = tf.Tensor[];
 type GradMap = Record<string, () => tf.Tensor>;
@@ -62,7 +64,7 @@ const GRADIENTS: tf.GradConfig[] = [
       const [a, b] = saved as Saved as [tf.Tensor, tf.Tensor];
       const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
       const g = dy as tf.Tensor;
-      const mm = (p: tf.Tensor, q: tf.Tensor) => tf.matMul(p, q);
+      const mm = (p: tf.Tensor, q: tf.Tensor) => (p.rank === 3 && q.rank === 3 && p.shape[0] === q.shape[0] ? batchMatMul(p as tf.Tensor3D, q as tf.Tensor3D) : tf.matMul(p, q));
       if (!transposeA && !transposeB) return { a: () => mm(g, swapLast(b)), b: () => mm(swapLast(a), g) };
       if (!transposeA && transposeB) return { a: () => mm(g, b), b: () => mm(swapLast(g), a) };
       if (transposeA && !transposeB) return { a: () => mm(b, swapLast(g)), b: () => mm(a, g) };

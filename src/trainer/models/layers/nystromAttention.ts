@@ -3,6 +3,7 @@
 // means of consecutive row blocks, the Moore-Penrose pseudo-inverse by Newton iterations, a depth-wise
 // residual convolution of the values along the sequence, and the last n rows kept. Differentiable ops only.
 import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMul } from './batchMatMul.js';
 
 export interface NystromParams {
   /** [width, 3 width], no bias: q | k | v, head j in columns j*dh.. of each. */
@@ -49,10 +50,10 @@ export function iterativePinv(x: tf.Tensor3D, iterations: number): tf.Tensor3D {
   const eye = tf.expandDims(tf.eye(m), 0);
   const [seven, fifteen, thirteen] = [7, 15, 13].map((c) => tf.mul(eye, c));
   for (let i = 0; i < iterations; i++) {
-    const xz = tf.matMul(x, z);
-    const inner = tf.matMul(xz, tf.sub(seven as tf.Tensor, xz));
-    const middle = tf.matMul(xz, tf.sub(fifteen as tf.Tensor, inner));
-    z = tf.mul(tf.matMul(z, tf.sub(thirteen as tf.Tensor, middle)), 0.25) as tf.Tensor3D;
+    const xz = batchMatMul(x, z);
+    const inner = batchMatMul(xz, tf.sub(seven as tf.Tensor, xz) as tf.Tensor3D);
+    const middle = batchMatMul(xz, tf.sub(fifteen as tf.Tensor, inner) as tf.Tensor3D);
+    z = tf.mul(batchMatMul(z, tf.sub(thirteen as tf.Tensor, middle) as tf.Tensor3D), 0.25) as tf.Tensor3D;
   }
   return z;
 }
@@ -82,10 +83,10 @@ export function nystromAttention(x: tf.Tensor2D, p: NystromParams, o: NystromOpt
   const landmarksOf = (t: tf.Tensor3D) => tf.mean(tf.reshape(t, [o.heads, m, blockLength, dh]), 2) as tf.Tensor3D;
   const qL = landmarksOf(q);
   const kL = landmarksOf(k);
-  const a1 = tf.softmax(tf.matMul(q, swapLast(kL))) as tf.Tensor3D; // [H, n', m]
-  const a2 = tf.softmax(tf.matMul(qL, swapLast(kL))) as tf.Tensor3D; // [H, m, m]
-  const a3 = tf.softmax(tf.matMul(qL, swapLast(k))) as tf.Tensor3D; // [H, m, n']
-  const mixed = tf.matMul(tf.matMul(a1, iterativePinv(a2, o.pinvIterations)), tf.matMul(a3, v)) as tf.Tensor3D;
+  const a1 = tf.softmax(batchMatMul(q, swapLast(kL))) as tf.Tensor3D; // [H, n', m]
+  const a2 = tf.softmax(batchMatMul(qL, swapLast(kL))) as tf.Tensor3D; // [H, m, m]
+  const a3 = tf.softmax(batchMatMul(qL, swapLast(k))) as tf.Tensor3D; // [H, m, n']
+  const mixed = batchMatMul(batchMatMul(a1, iterativePinv(a2, o.pinvIterations)), batchMatMul(a3, v)) as tf.Tensor3D;
   const heads = tf.add(mixed, residualConv(v, p.resConvW)) as tf.Tensor3D;
   const out = tf.add(tf.matMul(mergeHeads(heads), p.outW), p.outB) as tf.Tensor2D;
   return pad > 0 ? tf.slice(out, [pad, 0], [n, width]) : out;
