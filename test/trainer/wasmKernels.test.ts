@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
 import { useWasmSliceKernel } from '../../src/trainer/wasmSlice.js';
-import { batchMatMul } from '../../src/trainer/models/layers/batchMatMul.js';
+import { batchMatMul, perBatchMatMul } from '../../src/trainer/models/layers/batchMatMul.js';
 import { useAutodiff } from '../../src/trainer/models/layers/autodiff.js';
 import { SeededRandom } from '../../src/util/seededRandom.js';
 
@@ -84,23 +84,30 @@ function referenceProduct(a: Float32Array, b: Float32Array, w: Float32Array, [B_
   return { value, da, db };
 }
 
-test('batchMatMul: values and gradients of per-batch products, against nested loops', async () => {
-  await selectBackend('wasm');
-  useAutodiff();
-  const a = tf.randomNormal([3, 5, 4], 0, 1, 'float32', 11) as tf.Tensor3D;
-  const b = tf.randomNormal([3, 4, 6], 0, 1, 'float32', 12) as tf.Tensor3D;
-  const weights = tf.randomNormal([3, 5, 6], 0, 1, 'float32', 13);
-  const expected = referenceProduct(a.dataSync() as Float32Array, b.dataSync() as Float32Array, weights.dataSync() as Float32Array, [3, 5, 4, 6]);
-  const close = (actual: tf.Tensor, want: number[], shape: number[], what: string) => {
-    assert.deepEqual(actual.shape, shape, what);
-    const got = actual.dataSync();
-    assert.equal(got.length, want.length, what);
-    for (let i = 0; i < want.length; i++) assert.ok(Math.abs((got[i] as number) - (want[i] as number)) <= 1e-5 * (1 + Math.abs(want[i] as number)), `${what}[${i}]: ${got[i]} vs ${want[i]}`);
-  };
-  close(batchMatMul(a, b), expected.value, [3, 5, 6], 'value');
-  const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D), weights)))([a, b]) as [tf.Tensor, tf.Tensor];
-  close(da, expected.da, [3, 5, 4], 'd/da');
-  close(db, expected.db, [3, 4, 6], 'd/db');
-  assert.throws(() => batchMatMul(a, tf.zeros([2, 4, 6]) as tf.Tensor3D), /batches 3 and 2 differ/);
-  tf.dispose([a, b, weights, da, db]);
-});
+for (const [label, product, shape] of [
+  ['perBatchMatMul (one product per batch)', perBatchMatMul, [3, 5, 4, 6]],
+  ['batchMatMul, small (wasm BatchMatMul)', batchMatMul, [3, 5, 4, 6]],
+  ['batchMatMul, large (one product per batch)', batchMatMul, [2, 40, 24, 72]],
+] as const) {
+  test(`${label}: values and gradients against nested loops`, async () => {
+    await selectBackend('wasm');
+    useAutodiff();
+    const [B, m, k, n] = shape;
+    const a = tf.randomNormal([B, m, k], 0, 1, 'float32', 11) as tf.Tensor3D;
+    const b = tf.randomNormal([B, k, n], 0, 1, 'float32', 12) as tf.Tensor3D;
+    const weights = tf.randomNormal([B, m, n], 0, 1, 'float32', 13);
+    const expected = referenceProduct(a.dataSync() as Float32Array, b.dataSync() as Float32Array, weights.dataSync() as Float32Array, [B, m, k, n]);
+    const close = (actual: tf.Tensor, want: number[], wantShape: number[], what: string) => {
+      assert.deepEqual(actual.shape, wantShape, what);
+      const got = actual.dataSync();
+      assert.equal(got.length, want.length, what);
+      for (let i = 0; i < want.length; i++) assert.ok(Math.abs((got[i] as number) - (want[i] as number)) <= 1e-5 * (1 + Math.abs(want[i] as number)), `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+    };
+    close(product(a, b), expected.value, [B, m, n], 'value');
+    const [da, db] = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.sum(tf.mul(product(x as tf.Tensor3D, y as tf.Tensor3D), weights)))([a, b]) as [tf.Tensor, tf.Tensor];
+    close(da, expected.da, [B, m, k], 'd/da');
+    close(db, expected.db, [B, k, n], 'd/db');
+    assert.throws(() => product(a, tf.zeros([B + 1, k, n]) as tf.Tensor3D), new RegExp(`batches ${B} and ${B + 1} differ`));
+    tf.dispose([a, b, weights, da, db]);
+  });
+}

@@ -116,10 +116,10 @@ export function attentionLength(n: number, landmarks: number): number {
  * evaluation N = 2,000-8,000 (the table is in docs/memory.md). bytes = margin * (fixed + 4 (L (perAttention
  * H m + perWidth w) + perLandmarkPair H m^2)) for L = attentionLength(N), plus what is counted rather
  * than fitted: the input (in training also its transpose for fc1's weight gradient) and the parameters
- * with their gradients and AdamW moments. `margin` covers the largest residual (3.8%).
+ * with their gradients and AdamW moments. `margin` covers the largest residual (4.9%, heads 4).
  */
 const STEP_MEMORY = {
-  train: { fixedBytes: 90e6, perAttention: 17.84, perWidth: 259.0, perLandmarkPair: 305.4, inputCopies: 2, margin: 1.05 },
+  train: { fixedBytes: 150e6, perAttention: 21.76, perWidth: 237.5, perLandmarkPair: 308.0, inputCopies: 2, margin: 1.05 },
   eval: { fixedBytes: 283e6, perAttention: 6.41, perWidth: 93.0, perLandmarkPair: 0, inputCopies: 1, margin: 1.05 },
 } as const;
 
