@@ -2,6 +2,7 @@
 //  1. one ABMIL + AEM training step (D 1024 -> 512 -> attention 128, 2 classes, AdamW, loss read back)
 //     at N = 2,000 / 8,000 / 20,000: ours (wasm, this process) on 1 thread and on the threaded build with
 //     every core (up to 8), and PyTorch (torch_step.py) with one thread and with every core, and the ratios;
+//     also the step's matMuls alone on our 1 thread, the floor no change to the rest of the step goes below;
 //  2. the whole process on a generated small-bag dataset (150 slides of ~840 instances, D 192; 105 train,
 //     15 val, 30 test): the engine CLI (compute.threads 1 and every core) against torch_train.py, each
 //     from process start to exit, train and val + test seconds, for --epochs=E epochs (default 5; the
@@ -66,6 +67,40 @@ async function ourStepMs(n: number, budgetMs: number): Promise<{ medianMs: numbe
     x.dispose();
     opt.dispose();
     model.dispose();
+  }
+}
+
+/**
+ * The floor under our step: only its five matMuls (forward x W1 and h [V|U]; backward [V|U]'s and W1's
+ * weight gradients and dh) and the two transposes that keep them off wasm's slow transposed path, on
+ * the step's shapes: 2.9 MFLOP an instance. If these alone take more than k times PyTorch's whole step,
+ * no change to the rest of the step brings ours within k times on this backend.
+ */
+function ourMatMulsMs(n: number, reps: number): number {
+  const [d, h, a2] = [1024, 512, 256];
+  const x = tf.randomUniform([n, d], -1, 1, 'float32', 1) as tf.Tensor2D;
+  const w1 = tf.randomUniform([d, h], -0.03, 0.03, 'float32', 2) as tf.Tensor2D;
+  const vu = tf.randomUniform([h, a2], -0.04, 0.04, 'float32', 3) as tf.Tensor2D;
+  const vuT = tf.transpose(vu);
+  const dPre = tf.randomUniform([n, a2], -1e-3, 1e-3, 'float32', 4) as tf.Tensor2D;
+  const dPre1 = tf.randomUniform([n, h], -1e-3, 1e-3, 'float32', 5) as tf.Tensor2D;
+  const once = () =>
+    tf.tidy(() => {
+      const hidden = tf.matMul(x, w1);
+      const products = [tf.matMul(hidden, vu), tf.matMul(tf.transpose(dPre), hidden), tf.matMul(dPre, vuT), tf.matMul(tf.transpose(dPre1), x)];
+      for (const p of products) p.dataSync();
+    });
+  try {
+    once();
+    const times: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      once();
+      times.push(performance.now() - t0);
+    }
+    return median(times);
+  } finally {
+    tf.dispose([x, w1, vu, vuT, dPre, dPre1]);
   }
 }
 
@@ -168,23 +203,28 @@ export async function run(args: string[]): Promise<void> {
   const steps = args.includes('--no-steps') ? [] : sizes;
   // The stock build cannot come back once the threaded one is registered: every 1-thread size first.
   const oneThread = new Map<number, number>();
-  for (const n of steps) oneThread.set(n, (await ourStepMs(n, budgetMs)).medianMs);
+  const matMulsOnly = new Map<number, number>();
+  for (const n of steps) {
+    oneThread.set(n, (await ourStepMs(n, budgetMs)).medianMs);
+    matMulsOnly.set(n, ourMatMulsMs(n, 5));
+  }
   const threaded = new Map<number, number>();
   if (threads > 1 && steps.length > 0) {
     const t = await selectBackend('wasm', undefined, threads);
     process.stderr.write(`  ours on ${t.adapter ?? ''}\n`);
     for (const n of steps) threaded.set(n, (await ourStepMs(n, budgetMs)).medianMs);
   }
-  const header = ['N', 'ours 1t ms', `ours ${threads}t ms`, `ours 1t / ${threads}t`];
-  if (torch) header.push('torch 1t ms', `torch ${cores}t ms`, 'ours 1t / torch 1t', `ours ${threads}t / torch ${cores}t`);
+  const header = ['N', 'ours 1t ms', `ours ${threads}t ms`, `ours 1t / ${threads}t`, 'its matMuls alone 1t ms'];
+  if (torch) header.push('torch 1t ms', `torch ${cores}t ms`, 'ours 1t / torch 1t', `ours ${threads}t / torch ${cores}t`, 'matMuls alone / torch 1t');
   console.log(header.join(' | '));
   for (const n of steps) {
     const [one, many] = [oneThread.get(n), threaded.get(n)];
-    const row = [String(n), fmt(one), fmt(many), ratio(one, many)];
+    const floor = matMulsOnly.get(n);
+    const row = [String(n), fmt(one), fmt(many), ratio(one, many), fmt(floor)];
     if (torch) {
       const torchOne = torchStepMs(n, 1);
       const torchAll = torchStepMs(n, cores);
-      row.push(fmt(torchOne), fmt(torchAll), ratio(one, torchOne), ratio(many, torchAll));
+      row.push(fmt(torchOne), fmt(torchAll), ratio(one, torchOne), ratio(many, torchAll), ratio(floor, torchOne));
     }
     console.log(row.join(' | '));
   }
