@@ -53,10 +53,11 @@ export function perBatchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   return perBatchWithGrad(a, b) as tf.Tensor3D;
 }
 
-/** a [B, m, k] x b [B, k, n] -> [B, m, n]; equal batches, no broadcasting, differentiable. Per batch where that is faster. */
+/** a [B, m, k] x b [B, k, n] -> [B, m, n]; equal batches, no broadcasting, differentiable. Per batch on wasm, where that is faster. */
 export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
   checkBatches(a, b);
   const [batches, m, k] = a.shape;
-  if (batches === 1 || m * k * (b.shape[2] as number) < PER_BATCH_MIN_WORK) return tf.matMul(a, b);
+  // Only wasm's kernel has the slow batched path; other backends batch natively, where B launches only add overhead.
+  if (batches === 1 || tf.getBackend() !== 'wasm' || m * k * (b.shape[2] as number) < PER_BATCH_MIN_WORK) return tf.matMul(a, b);
   return perBatchWithGrad(a, b) as tf.Tensor3D;
 }
