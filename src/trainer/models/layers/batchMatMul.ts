@@ -5,7 +5,8 @@
 // The gradient is custom so that backward (a tape of tf.grads) takes the same fast path.
 import * as tf from '@tensorflow/tfjs-core';
 
-function swapLast(t: tf.Tensor3D): tf.Tensor3D {
+/** [B, m, n] -> [B, n, m] */
+export function swapLast(t: tf.Tensor3D): tf.Tensor3D {
   return tf.transpose(t, [0, 2, 1]);
 }
 

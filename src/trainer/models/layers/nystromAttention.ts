@@ -3,7 +3,7 @@
 // means of consecutive row blocks, the Moore-Penrose pseudo-inverse by Newton iterations, a depth-wise
 // residual convolution of the values along the sequence, and the last n rows kept. Differentiable ops only.
 import * as tf from '@tensorflow/tfjs-core';
-import { batchMatMul } from './batchMatMul.js';
+import { batchMatMul, swapLast } from './batchMatMul.js';
 
 export interface NystromParams {
   /** [width, 3 width], no bias: q | k | v, head j in columns j*dh.. of each. */
@@ -35,10 +35,6 @@ function splitHeads(t: tf.Tensor2D, heads: number): tf.Tensor3D {
 function mergeHeads(t: tf.Tensor3D): tf.Tensor2D {
   const [heads, n, dh] = t.shape;
   return tf.reshape(tf.transpose(t, [1, 0, 2]), [n, heads * dh]);
-}
-
-function swapLast(t: tf.Tensor3D): tf.Tensor3D {
-  return tf.transpose(t, [0, 2, 1]);
 }
 
 /** Newton iterations towards the pseudo-inverse of each head's [m, m] matrix, started from x^T / (max row sum * max column sum) over all heads. */
