@@ -185,7 +185,7 @@ export const TransmilModelSchema = z
       width: z.number().int().positive().default(512).describe('Width of the token features after the first layer.'),
       heads: z.number().int().positive().default(8).describe('Attention heads; they split the width in equal parts, so it must divide it.'),
       landmarks: z.number().int().positive().default(256).describe('Nyström landmarks (the authors: half the width).'),
-      dropout: z.literal(0).default(0).describe('TransMIL here runs without dropout (the authors use 0.1 inside the attention).'),
+      dropout: z.number().min(0).max(0.9).default(0.1).describe('Dropout on each Nyström attention layer\'s output projection while training (the authors\' 0.1).'),
     },
     { error: notForArch('transmil') },
   )

@@ -24,7 +24,7 @@ test('dtfd and transmil get the authors\' defaults', () => {
   assert.deepEqual(dtfd, { arch: 'dtfd', attention: 128, pseudoBags: 5, distillation: 'AFS', distilledInstances: 1, dropout: 0 });
   assert.equal(parse({ arch: 'dtfd', distillation: 'MaxMinS' }).model.arch === 'dtfd' && parse({ arch: 'dtfd', distillation: 'MaxS' }).model.arch, 'dtfd');
   const transmil = parse({ arch: 'transmil' }).model;
-  assert.deepEqual(transmil, { arch: 'transmil', width: 512, heads: 8, landmarks: 256, dropout: 0 });
+  assert.deepEqual(transmil, { arch: 'transmil', width: 512, heads: 8, landmarks: 256, dropout: 0.1 });
 });
 
 test('an option of another arch, a bad distillation or heads not dividing the width name their path', () => {
@@ -40,7 +40,8 @@ test('an option of another arch, a bad distillation or heads not dividing the wi
   assert.equal(split[0]?.path, 'model.heads');
   assert.match(split[0]?.message ?? '', /3 heads do not divide model\.width 64/);
   assert.equal(problemsOf({ arch: 'dtfd', pseudoBags: 0 })[0]?.path, 'model.pseudoBags');
-  assert.equal(problemsOf({ arch: 'transmil', dropout: 0.1 })[0]?.path, 'model.dropout');
+  assert.equal(problemsOf({ arch: 'transmil', dropout: 0.95 })[0]?.path, 'model.dropout');
+  assert.equal(problemsOf({ arch: 'dtfd', dropout: 0.1 })[0]?.path, 'model.dropout');
 });
 
 test('the fused GPU path refuses dtfd and transmil and says why', () => {

@@ -18,7 +18,7 @@ const cases = casesOf(zooFixture('zoo2_parity.json'), 'transmil');
 
 function buildModel(c: ZooCase): Transmil {
   const initial = new Map(TRANSMIL_PARAM_NAMES.map((n) => [n, flatValues(c.params[n] as Values)]));
-  return new Transmil({ inputDim: c.D, width: c.dim as number, heads: c.heads as number, landmarks: c.num_landmarks as number, nClasses: c.n_classes }, initial);
+  return new Transmil({ inputDim: c.D, width: c.dim as number, heads: c.heads as number, landmarks: c.num_landmarks as number, dropout: 0, nClasses: c.n_classes }, initial);
 }
 
 for (const backend of ['cpu', 'wasm'] as const) {

@@ -1,6 +1,7 @@
 // DTFD-MIL and TransMIL in the training loop (in this process, tiny preset): the same seed gives the same
 // metrics bit for bit (DTFD's pseudo-bags come from the run's seeded source, another seed draws others),
-// and a DTFD run stopped mid-epoch resumes to the same result (the random stream is in the checkpoint).
+// and a DTFD or TransMIL run stopped mid-epoch resumes to the same result (the random stream, which draws
+// DTFD's partitions and TransMIL's dropout masks, is in the checkpoint).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
@@ -30,10 +31,23 @@ test('DTFD-MIL: a run stopped mid-epoch resumes exactly where it stopped', async
   assert.deepEqual(comparable(readMetrics(stopped.dir)), comparable(readMetrics(straight.dir)));
 });
 
-test('TransMIL: the same seed gives the same metrics bit for bit', async () => {
-  const model = { arch: 'transmil', width: 16, heads: 2, landmarks: 8 };
-  const a = await trainSynthetic(workspace, { lambda: 0.1, epochs: 1, seed: 1, model });
-  const b = await trainSynthetic(workspace, { lambda: 0.1, epochs: 1, seed: 1, model });
+// TransMIL at its default dropout 0.1: the masks come from the run's seeded stream too.
+const transmil = { arch: 'transmil', width: 16, heads: 2, landmarks: 8 };
+
+test('TransMIL: the same seed gives the same metrics bit for bit, another seed does not', async () => {
+  const a = await trainSynthetic(workspace, { lambda: 0.1, epochs: 1, seed: 1, model: transmil });
+  const b = await trainSynthetic(workspace, { lambda: 0.1, epochs: 1, seed: 1, model: transmil });
+  const c = await trainSynthetic(workspace, { lambda: 0.1, epochs: 1, seed: 2, model: transmil });
   assert.equal(a.summary.status, 'done');
   assert.deepEqual(comparable(readMetrics(a.dir)), comparable(readMetrics(b.dir)));
+  assert.notDeepEqual(comparable(readMetrics(a.dir)), comparable(readMetrics(c.dir)));
+});
+
+test('TransMIL: a run stopped mid-epoch resumes exactly where it stopped (dropout masks included)', async () => {
+  const straight = await trainSynthetic(workspace, { lambda: 0.1, epochs: 2, seed: 5, model: transmil });
+  const stopped = await trainSynthetic(workspace, { lambda: 0.1, epochs: 2, seed: 5, model: transmil, stopAfterSteps: 40 });
+  assert.equal(stopped.summary.status, 'stopped');
+  const { summary } = await resumeRun(stopped.dir);
+  assert.equal(summary.status, 'done');
+  assert.deepEqual(comparable(readMetrics(stopped.dir)), comparable(readMetrics(straight.dir)));
 });

@@ -75,7 +75,7 @@ function dtfdShapeOf(config: ConfigOf<'dtfd'>, dims: ModelDims): DtfdShape {
 }
 
 function transmilShapeOf(config: ConfigOf<'transmil'>, dims: ModelDims): TransmilShape {
-  return { inputDim: dims.inputDim, width: config.width, heads: config.heads, landmarks: config.landmarks, nClasses: dims.nClasses };
+  return { inputDim: dims.inputDim, width: config.width, heads: config.heads, landmarks: config.landmarks, dropout: config.dropout, nClasses: dims.nClasses };
 }
 
 const ARCHS: { [A in ModelConfig['arch']]: ArchEntry<ConfigOf<A>> } = {

@@ -3,11 +3,13 @@
 // front; layer 1 (x + Nyström(LayerNorm x)); PPEG on the S*S tokens; layer 2; LayerNorm; the classifier on
 // the cls row. Nyström attention has no exact attention map (A1 A2+ A3 need not be positive or sum to
 // 1), so the regulariser and the reported attention are the exact softmax attention of layer 2's cls
-// query over the keys of the N real instances, per head [heads, N]. Gradients by autodiff.
+// query over the keys of the N real instances, per head [heads, N]. In training, dropout (the authors' 0.1)
+// on each layer's attention output; forward draws the masks and backward's recomputation reuses them.
+// Gradients by autodiff.
 import * as tf from '@tensorflow/tfjs-core';
 import type { SeededRandom } from '../../util/seededRandom.js';
 import { useAutodiff } from './layers/autodiff.js';
-import { linearInit } from './layers/dense.js';
+import { dropoutMask, linearInit } from './layers/dense.js';
 import { layerNorm } from './layers/layerNorm.js';
 import { singleQueryHeadScores } from './layers/multiHeadAttention.js';
 import { nystromAttention, nystromPadding, type NystromOptions } from './layers/nystromAttention.js';
@@ -20,6 +22,8 @@ export interface TransmilShape {
   width: number;
   heads: number;
   landmarks: number;
+  /** Dropout on each Nyström layer's output projection while training (the authors: 0.1). */
+  dropout: number;
   nClasses: number;
 }
 
@@ -123,19 +127,30 @@ const STEP_MEMORY = {
   eval: { fixedBytes: 283e6, perAttention: 6.41, perWidth: 93.0, perLandmarkPair: 0, inputCopies: 1, margin: 1.05 },
 } as const;
 
+/** Counted, not fitted: bytes per [1 + S*S, width] copy that dropout adds to a training step (heaps measured with and without it, N = 2,000 and 4,500: 7.0 and 7.5 copies; docs/memory.md). */
+const DROPOUT_COPIES = 8;
+
 /** Estimated peak bytes of a training step ('train') or an evaluation ('eval') on a bag of n instances. */
 export function transmilStepBytes(s: TransmilShape, n: number, mode: 'train' | 'eval'): number {
   const c = STEP_MEMORY[mode];
   const length = attentionLength(n, s.landmarks);
   const paramCount = Object.values(transmilParamShapes(s)).reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
   const fitted = c.fixedBytes + 4 * (length * (c.perAttention * s.heads * s.landmarks + c.perWidth * s.width) + c.perLandmarkPair * s.heads * s.landmarks ** 2);
-  return c.margin * fitted + 4 * (c.inputCopies * n * s.inputDim + 4 * paramCount);
+  const dropout = mode === 'train' && s.dropout > 0 ? DROPOUT_COPIES * (1 + squareOf(n).side ** 2) * s.width : 0;
+  return c.margin * fitted + 4 * (c.inputCopies * n * s.inputDim + 4 * paramCount + dropout);
 }
 
 type Params = (name: string) => tf.Tensor;
 
 interface TransmilCache {
   x: tf.Tensor2D;
+  /** Each layer's dropout mask [1 + S*S, width], drawn once in forward so that backward's recomputation uses the same. */
+  masks?: LayerMasks;
+}
+
+interface LayerMasks {
+  layer1: tf.Tensor2D;
+  layer2: tf.Tensor2D;
 }
 
 export interface TransmilOutputs {
@@ -161,39 +176,48 @@ export class Transmil implements MilModel {
     this.attention = { heads: shape.heads, landmarks: shape.landmarks, pinvIterations: PINV_ITERATIONS };
   }
 
-  forward(x: tf.Tensor2D, _options: ForwardOptions): MilForward {
+  forward(x: tf.Tensor2D, options: ForwardOptions): MilForward {
+    const masks = options.training && this.shape.dropout > 0 ? this.dropoutMasks(x.shape[0], options.random) : undefined;
     // Only the outputs outlive the forward pass: backward recomputes it under tf.grads, so keeping this
     // pass's intermediates would hold a second copy of every activation through the step (the peak).
     const [logits, scores] = tf.tidy(() => {
-      const out = this.compute((name) => this.params.get(name) as tf.Variable, x);
+      const out = this.compute((name) => this.params.get(name) as tf.Variable, x, masks);
       return [out.logits, out.scores] as [tf.Tensor1D, tf.Tensor2D];
     });
-    const cache: TransmilCache = { x };
+    const cache: TransmilCache = { x, ...(masks ? { masks } : {}) };
     return { logits, scores, cache };
   }
 
-  private layer(p: Params, prefix: string, t: tf.Tensor2D): { out: tf.Tensor2D; normed: tf.Tensor2D } {
+  private dropoutMasks(n: number, random: (() => number) | undefined): LayerMasks {
+    if (!random) throw new Error('TransMIL: dropout needs a random source');
+    const rows = 1 + squareOf(n).side ** 2;
+    const shape: [number, number] = [rows, this.shape.width];
+    return { layer1: dropoutMask(shape, this.shape.dropout, random), layer2: dropoutMask(shape, this.shape.dropout, random) };
+  }
+
+  private layer(p: Params, prefix: string, t: tf.Tensor2D, mask: tf.Tensor2D | undefined): { out: tf.Tensor2D; normed: tf.Tensor2D } {
     const normed = layerNorm(t, p(`${prefix}.norm.gamma`) as tf.Tensor1D, p(`${prefix}.norm.beta`) as tf.Tensor1D, LAYER_NORM_EPS).y;
     const attended = nystromAttention(
       normed,
       { qkvW: p(`${prefix}.qkv.w`) as tf.Tensor2D, outW: p(`${prefix}.out.w`) as tf.Tensor2D, outB: p(`${prefix}.out.b`) as tf.Tensor1D, resConvW: p(`${prefix}.res_conv.w`) as tf.Tensor2D },
       this.attention,
+      mask,
     );
     return { out: tf.add(t, attended) as tf.Tensor2D, normed };
   }
 
   /** The whole forward pass from parameter tensors (variables, or the tape's inputs in backward). */
-  compute(p: Params, x: tf.Tensor2D): TransmilOutputs {
+  compute(p: Params, x: tf.Tensor2D, masks?: LayerMasks): TransmilOutputs {
     const n = x.shape[0];
     const w = this.shape.width;
     let h = tf.relu(tf.add(tf.matMul(x, p('fc1.w') as tf.Tensor2D), p('fc1.b'))) as tf.Tensor2D;
     const { side, added } = squareOf(n);
     if (added > 0) h = tf.concat([h, tf.slice(h, [0, 0], [added, w])], 0);
     let t = tf.concat([tf.reshape(p('cls_token'), [1, w]), h], 0) as tf.Tensor2D;
-    t = this.layer(p, 'layer1', t).out;
+    t = this.layer(p, 'layer1', t, masks?.layer1).out;
     const convs = PPEG_KERNELS.map((k) => ({ w: p(`ppeg.proj${k}.w`) as tf.Tensor3D, b: p(`ppeg.proj${k}.b`) as tf.Tensor1D }));
     t = tf.concat([tf.slice(t, [0, 0], [1, w]), ppeg(tf.slice(t, [1, 0], [side * side, w]), side, { convs })], 0);
-    const second = this.layer(p, 'layer2', t);
+    const second = this.layer(p, 'layer2', t, masks?.layer2);
     // The exact attention of the cls query over the real instances (sequence rows 1..N), with layer 2's q and k.
     const qkvW = p('layer2.qkv.w') as tf.Tensor2D;
     const q = tf.matMul(tf.slice(second.normed, [0, 0], [1, w]), tf.slice(qkvW, [0, 0], [w, w])) as tf.Tensor2D;
@@ -209,7 +233,7 @@ export class Transmil implements MilModel {
     const names = TRANSMIL_PARAM_NAMES;
     const objective = (...values: tf.Tensor[]): tf.Scalar => {
       const byName = new Map<string, tf.Tensor>(names.map((n, i) => [n, values[i] as tf.Tensor]));
-      const out = this.compute((name) => byName.get(name) as tf.Tensor, c.x);
+      const out = this.compute((name) => byName.get(name) as tf.Tensor, c.x, c.masks);
       return tf.add(tf.sum(tf.mul(out.logits, dLogits)), tf.sum(tf.mul(out.scores, dScores))) as tf.Scalar;
     };
     const grads = tf.grads(objective)(names.map((n) => this.params.get(n) as tf.Variable));

@@ -64,8 +64,11 @@ function residualConv(v: tf.Tensor3D, taps: tf.Tensor2D): tf.Tensor3D {
   return tf.transpose(tf.reshape(out, [n, dh, heads]), [2, 0, 1]);
 }
 
-/** Self-attention of the rows of x [n, width]; returns [n, width]. */
-export function nystromAttention(x: tf.Tensor2D, p: NystromParams, o: NystromOptions): tf.Tensor2D {
+/**
+ * Self-attention of the rows of x [n, width]; returns [n, width]. `outputMask` [n, width] is an inverted
+ * dropout mask on the output projection (lucidrains' to_out dropout), given only in training.
+ */
+export function nystromAttention(x: tf.Tensor2D, p: NystromParams, o: NystromOptions, outputMask?: tf.Tensor2D): tf.Tensor2D {
   const [n, width] = x.shape;
   const m = o.landmarks;
   const { pad, blockLength } = nystromPadding(n, m);
@@ -84,6 +87,7 @@ export function nystromAttention(x: tf.Tensor2D, p: NystromParams, o: NystromOpt
   const a3 = tf.softmax(batchMatMul(qL, swapLast(k))) as tf.Tensor3D; // [H, m, n']
   const mixed = batchMatMul(batchMatMul(a1, iterativePinv(a2, o.pinvIterations)), batchMatMul(a3, v)) as tf.Tensor3D;
   const heads = tf.add(mixed, residualConv(v, p.resConvW)) as tf.Tensor3D;
-  const out = tf.add(tf.matMul(mergeHeads(heads), p.outW), p.outB) as tf.Tensor2D;
-  return pad > 0 ? tf.slice(out, [pad, 0], [n, width]) : out;
+  const projected = tf.add(tf.matMul(mergeHeads(heads), p.outW), p.outB) as tf.Tensor2D;
+  const out = pad > 0 ? tf.slice(projected, [pad, 0], [n, width]) : projected;
+  return outputMask ? (tf.mul(out, outputMask) as tf.Tensor2D) : out;
 }
