@@ -34,7 +34,7 @@ const LOADED_AT_RUN_TIME: Record<string, string> = {
 };
 
 /** Shown, not loaded: the README (and what it links to), changelog and licence, as vsce names them. */
-const DOCUMENTS = ['readme.md', 'changelog.md', 'LICENSE.txt', 'docs/gpu.md', 'docs/attention-pack.md', 'docs/auto-lambda.md', 'docs/cpu.md', 'docs/memory.md', 'media/screenshots/04-live-charts.png', 'media/screenshots/05-compare-seeds.png', 'media/screenshots/06-attention-maps.png'];
+const DOCUMENTS = ['readme.md', 'changelog.md', 'LICENSE.txt', 'docs/gpu.md', 'docs/attention-pack.md', 'docs/auto-lambda.md', 'docs/cpu.md', 'docs/memory.md', 'docs/transmil-learning.md', 'media/screenshots/04-live-charts.png', 'media/screenshots/05-compare-seeds.png', 'media/screenshots/06-attention-maps.png'];
 
 /** The archive's own files, outside extension/. */
 const VSIX_OWN = ['[Content_Types].xml', 'extension.vsixmanifest'];
