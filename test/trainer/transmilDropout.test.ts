@@ -6,16 +6,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
-import { Transmil, TRANSMIL_PARAM_NAMES } from '../../src/trainer/models/transmil.js';
+import type { Transmil } from '../../src/trainer/models/transmil.js';
 import { SeededRandom } from '../../src/util/seededRandom.js';
-import { casesOf, flatValues, zooFixture, type Values, type ZooCase } from '../helpers/zooGolden.js';
+import { casesOf, transmilOfCase, zooFixture, type ZooCase } from '../helpers/zooGolden.js';
 
 const c = casesOf(zooFixture('zoo2_parity.json'), 'transmil')[0] as ZooCase;
 
-function buildModel(dropout: number): Transmil {
-  const initial = new Map(TRANSMIL_PARAM_NAMES.map((n) => [n, flatValues(c.params[n] as Values)]));
-  return new Transmil({ inputDim: c.D, width: c.dim as number, heads: c.heads as number, landmarks: c.num_landmarks as number, dropout, nClasses: c.n_classes }, initial);
-}
+const buildModel = (dropout: number): Transmil => transmilOfCase(c, dropout);
 
 const randomOf = (seed: number) => {
   const rng = SeededRandom.fromSeed(seed);

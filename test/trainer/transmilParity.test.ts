@@ -6,20 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectBackend } from '../../src/trainer/backend.js';
-import { squareOf, Transmil, TRANSMIL_PARAM_NAMES } from '../../src/trainer/models/transmil.js';
+import { squareOf, TRANSMIL_PARAM_NAMES } from '../../src/trainer/models/transmil.js';
 import { nystromPadding } from '../../src/trainer/models/layers/nystromAttention.js';
 import { lossTerms, regulariserValueAndGrad } from '../../src/trainer/lossTerms.js';
 import { AdamW } from '../../src/trainer/adamw.js';
 import { assertAllClose } from '../helpers/abmilGolden.js';
-import { casesOf, flatValues, zooFixture, type Values, type ZooCase } from '../helpers/zooGolden.js';
+import { casesOf, transmilOfCase, zooFixture, type Values } from '../helpers/zooGolden.js';
 import { close } from '../helpers/paths.js';
 
 const cases = casesOf(zooFixture('zoo2_parity.json'), 'transmil');
 
-function buildModel(c: ZooCase): Transmil {
-  const initial = new Map(TRANSMIL_PARAM_NAMES.map((n) => [n, flatValues(c.params[n] as Values)]));
-  return new Transmil({ inputDim: c.D, width: c.dim as number, heads: c.heads as number, landmarks: c.num_landmarks as number, dropout: 0, nClasses: c.n_classes }, initial);
-}
 
 for (const backend of ['cpu', 'wasm'] as const) {
   test(`TransMIL parity with PyTorch on ${backend}`, async (t) => {
@@ -36,7 +32,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const nystrom = nystromPadding(square.side ** 2 + 1, c.num_landmarks as number);
         assert.deepEqual([nystrom.pad, nystrom.blockLength], [e.nystrom_pad, e.nystrom_landmark_len]);
 
-        const model = buildModel(c);
+        const model = transmilOfCase(c, 0);
         const x = tf.tensor2d(c.x.flat(), [c.N, c.D]);
         const fwd = model.forward(x, { training: true, label: c.label });
         assert.deepEqual(fwd.scores.shape, [c.heads, c.N]);

@@ -107,10 +107,14 @@ export function squareOf(n: number): { side: number; added: number } {
   return { side, added: side * side - n };
 }
 
-/** Rows each Nyström layer attends over: the cls token and the S*S square, padded up to a multiple of the landmarks. */
+/** Rows of the token sequence: the cls token and the S*S square. */
+export function sequenceLength(n: number): number {
+  return 1 + squareOf(n).side ** 2;
+}
+
+/** Rows each Nyström layer attends over: the sequence padded up to a multiple of the landmarks. */
 export function attentionLength(n: number, landmarks: number): number {
-  const { side } = squareOf(n);
-  const sequence = side * side + 1;
+  const sequence = sequenceLength(n);
   return sequence + nystromPadding(sequence, landmarks).pad;
 }
 
@@ -136,7 +140,7 @@ export function transmilStepBytes(s: TransmilShape, n: number, mode: 'train' | '
   const length = attentionLength(n, s.landmarks);
   const paramCount = Object.values(transmilParamShapes(s)).reduce((sum, shape) => sum + shape.reduce((a, b) => a * b, 1), 0);
   const fitted = c.fixedBytes + 4 * (length * (c.perAttention * s.heads * s.landmarks + c.perWidth * s.width) + c.perLandmarkPair * s.heads * s.landmarks ** 2);
-  const dropout = mode === 'train' && s.dropout > 0 ? DROPOUT_COPIES * (1 + squareOf(n).side ** 2) * s.width : 0;
+  const dropout = mode === 'train' && s.dropout > 0 ? DROPOUT_COPIES * sequenceLength(n) * s.width : 0;
   return c.margin * fitted + 4 * (c.inputCopies * n * s.inputDim + 4 * paramCount + dropout);
 }
 
@@ -190,8 +194,7 @@ export class Transmil implements MilModel {
 
   private dropoutMasks(n: number, random: (() => number) | undefined): LayerMasks {
     if (!random) throw new Error('TransMIL: dropout needs a random source');
-    const rows = 1 + squareOf(n).side ** 2;
-    const shape: [number, number] = [rows, this.shape.width];
+    const shape: [number, number] = [sequenceLength(n), this.shape.width];
     return { layer1: dropoutMask(shape, this.shape.dropout, random), layer2: dropoutMask(shape, this.shape.dropout, random) };
   }
 
